@@ -1,0 +1,57 @@
+/**
+ * The contract of the aggregation engine (implemented in `engine.ts`), used by
+ * the worker's pull service, `klagg aggregate` and the benchmarks.
+ */
+import type { Interval, KlineRecord, RawTrade, RejectReason } from "./types.js";
+
+/** Static engine settings, parsed from config before the engine exists. */
+export interface EngineOptions {
+  /** The symbols this engine owns; trades of other symbols are rejected as unknown_symbol. */
+  readonly symbols: readonly string[];
+  readonly intervals: readonly Interval[];
+  /** Identifies this engine's lifetime in the pull protocol; never reused (e.g. start time in ms). */
+  readonly epoch: number;
+  /** Emit klines without trades (O=H=L=C=previous close, zero volume) like Binance. Default true. */
+  readonly emptyKlines: boolean;
+  /** How long after its close time a kline still accepts late trades, in ms. */
+  readonly graceMs: number;
+  /** UTC offset in minutes applied to 1d and longer intervals (Binance `timeZone`). Default 0. */
+  readonly utcOffsetMinutes: number;
+}
+
+/** What a pull returns: the klines the caller has not acknowledged. */
+export interface PullView {
+  readonly epoch: number;
+  /** The engine version this view is consistent with; the caller acks it. */
+  readonly version: number;
+  /** True when the caller's epoch did not match and this is the full state. */
+  readonly full: boolean;
+  readonly klines: readonly KlineRecord[];
+}
+
+/** Counters for metrics and reports. */
+export interface EngineStats {
+  readonly tradesIn: number;
+  readonly rejected: Readonly<Partial<Record<RejectReason, number>>>;
+  readonly lateAccepted: number;
+  readonly gaps: number;
+  readonly missingTradeIds: number;
+  readonly openKlines: number;
+  readonly retainedClosed: number;
+}
+
+/** The aggregation engine of one worker: pure, single-threaded, clock passed in. */
+export interface KlineEngine {
+  readonly epoch: number;
+  /** Current version: increases with every kline change. */
+  readonly version: number;
+  /** Aggregates one trade; returns the rejection reason, or undefined when accepted. */
+  ingest(trade: RawTrade): RejectReason | undefined;
+  /** Tells the engine the exchange time is at least `nowMs` (from the wall clock): closes quiet klines past close + grace. */
+  advanceTime(nowMs: number): void;
+  /** Changes after `ackVersion` (or the full state when `epoch` differs); drops retained closed klines with version <= ackVersion. */
+  pull(epoch: number, ackVersion: number): PullView;
+  /** Closes every open kline (end of a replay). */
+  closeAll(): void;
+  stats(): EngineStats;
+}
