@@ -9,7 +9,13 @@ export interface EngineOptions {
   /** The symbols this engine owns; trades of other symbols are rejected as unknown_symbol. */
   readonly symbols: readonly string[];
   readonly intervals: readonly Interval[];
-  /** Identifies this engine's lifetime in the pull protocol; never reused (e.g. start time in ms). */
+  /**
+   * Identifies this engine's lifetime in the pull protocol; never reused: the
+   * wall-clock start time in ms. Versions start at `epoch * 1000`, so a restarted
+   * worker's versions are above everything the previous run produced (unless it
+   * averaged more than 1000 kline changes per ms), which keeps "highest version
+   * wins" (ClickHouse ReplacingMergeTree) right across restarts.
+   */
   readonly epoch: number;
   /** Emit klines without trades (O=H=L=C=previous close, zero volume) like Binance. Default true. */
   readonly emptyKlines: boolean;

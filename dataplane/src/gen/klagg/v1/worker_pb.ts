@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/worker.proto.
  */
 export const file_klagg_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxIlcKC1B1bGxSZXF1ZXN0EhEKBWVwb2NoGAEgASgEQgIwAhIXCgthY2tfdmVyc2lvbhgCIAEoBEICMAISHAoUbWF4X2tsaW5lc19wZXJfY2h1bmsYAyABKA0ipgEKCVB1bGxDaHVuaxIOCgZ3b3JrZXIYASABKAkSEQoFZXBvY2gYAiABKARCAjACEhMKB3ZlcnNpb24YAyABKARCAjACEgwKBGZ1bGwYBCABKAgSDAoEbGFzdBgFIAEoCBITCgtjaHVua19pbmRleBgGIAEoDRIfCgZrbGluZXMYByADKAsyDy5rbGFnZy52MS5LbGluZRIPCgdzeW1ib2xzGAggAygJMkUKDVdvcmtlclNlcnZpY2USNAoEUHVsbBIVLmtsYWdnLnYxLlB1bGxSZXF1ZXN0GhMua2xhZ2cudjEuUHVsbENodW5rMAFiBnByb3RvMw", [file_klagg_v1_kline]);
+  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxIlcKC1B1bGxSZXF1ZXN0EhEKBWVwb2NoGAEgASgEQgIwAhIXCgthY2tfdmVyc2lvbhgCIAEoBEICMAISHAoUbWF4X2tsaW5lc19wZXJfY2h1bmsYAyABKA0iuwEKCVB1bGxDaHVuaxIOCgZ3b3JrZXIYASABKAkSEQoFZXBvY2gYAiABKARCAjACEhMKB3ZlcnNpb24YAyABKARCAjACEgwKBGZ1bGwYBCABKAgSDAoEbGFzdBgFIAEoCBITCgtjaHVua19pbmRleBgGIAEoDRIfCgZrbGluZXMYByADKAsyDy5rbGFnZy52MS5LbGluZRIPCgdzeW1ib2xzGAggAygJEhMKC3NvdXJjZV9kb25lGAkgASgIMkUKDVdvcmtlclNlcnZpY2USNAoEUHVsbBIVLmtsYWdnLnYxLlB1bGxSZXF1ZXN0GhMua2xhZ2cudjEuUHVsbENodW5rMAFiBnByb3RvMw", [file_klagg_v1_kline]);
 
 /**
  * @generated from message klagg.v1.PullRequest
@@ -99,6 +99,14 @@ export type PullChunk = Message<"klagg.v1.PullChunk"> & {
    * @generated from field: repeated string symbols = 8;
    */
   symbols: string[];
+
+  /**
+   * The worker's trade source has ended (a finished replay) and every kline it
+   * produced is closed: once the caller has acked `version`, nothing more will come.
+   *
+   * @generated from field: bool source_done = 9;
+   */
+  sourceDone: boolean;
 };
 
 /**
