@@ -44,6 +44,8 @@ export interface EngineStats {
   readonly missingTradeIds: number;
   readonly openKlines: number;
   readonly retainedClosed: number;
+  /** Empty klines not emitted because a quiet stretch exceeded the engine's cap per step. */
+  readonly emptyKlinesSkipped: number;
 }
 
 /** The aggregation engine of one worker: pure, single-threaded, clock passed in. */

@@ -1,0 +1,170 @@
+/**
+ * Aggregation throughput: our engine vs tardis-dev's computeTradeBars on the
+ * same synthetic trades (2,000 symbols x all 16 intervals), plus memory per
+ * 1,000 symbols and the cost of a pull with 10% of the klines changed.
+ * Run: node --expose-gc dataplane/dist/bench/aggregate.bench.js
+ */
+import { computeTradeBars } from "tardis-dev";
+import type { Trade as TardisTrade } from "tardis-dev";
+import { createEngine } from "../src/core/engine.js";
+import type { KlineEngine } from "../src/core/engine-api.js";
+import { INTERVALS, type RawTrade } from "../src/core/types.js";
+import { intervalLengthMs } from "../src/core/intervals.js";
+
+const SYMBOLS = 2000;
+const TRADES = Number(process.env.BENCH_TRADES ?? 1_000_000);
+/** Exchange-wide trade rate: 5 trades per symbol per second. */
+const TRADES_PER_SECOND = SYMBOLS * 5;
+const START = Date.UTC(2024, 7, 8, 23, 0, 0);
+
+/** Deterministic PRNG (mulberry32) so every run sees the same market. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function decimalString(units: number, decimals: number): string {
+  const s = String(units).padStart(decimals + 1, "0");
+  return decimals === 0 ? s : `${s.slice(0, s.length - decimals)}.${s.slice(s.length - decimals)}`;
+}
+
+interface Market {
+  readonly symbols: string[];
+  readonly trades: RawTrade[];
+}
+
+/** Symbols with prices from 0.0001 to 100,000 and 2..8 price decimals; a random walk of ticks. */
+function makeMarket(): Market {
+  const r = rng(42);
+  const symbols = Array.from({ length: SYMBOLS }, (_, i) => `SYM${i}USDT`);
+  const priceDec = symbols.map(() => 2 + Math.floor(r() * 7));
+  const qtyDec = symbols.map(() => Math.floor(r() * 9));
+  const price = symbols.map((_, i) => Math.round(10 ** (-4 + r() * 9) * 10 ** priceDec[i]!) + 100);
+  const nextId = symbols.map(() => 1_000_000 + Math.floor(r() * 1e9));
+  const trades: RawTrade[] = new Array<RawTrade>(TRADES);
+  for (let n = 0; n < TRADES; n++) {
+    const s = Math.floor(r() * SYMBOLS);
+    const step = Math.floor(r() * 5) - 2;
+    price[s] = Math.max(1, price[s]! + step);
+    const id = nextId[s]!++;
+    trades[n] = {
+      symbol: symbols[s]!,
+      firstId: id,
+      lastId: id,
+      price: decimalString(price[s]!, priceDec[s]!),
+      qty: decimalString(1 + Math.floor(r() * 10 ** (qtyDec[s]! + 1)), qtyDec[s]!),
+      time: START + Math.floor((n * 1000) / TRADES_PER_SECOND),
+      buyerMaker: r() < 0.5,
+    };
+  }
+  return { symbols, trades };
+}
+
+function newEngine(symbols: string[], epoch = 1): KlineEngine {
+  return createEngine({ symbols, intervals: INTERVALS, epoch, emptyKlines: true, graceMs: 2000, utcOffsetMinutes: 0 });
+}
+
+function memoryBytes(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** Trades per second through our engine: best of `rounds` fresh engines. */
+function runEngine(market: Market, rounds: number): number {
+  let best = 0;
+  for (let round = 0; round < rounds; round++) {
+    const engine = newEngine(market.symbols);
+    const t0 = process.hrtime.bigint();
+    for (const t of market.trades) engine.ingest(t);
+    engine.pull(0, 0); // folds what is pending: part of the work
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    best = Math.max(best, market.trades.length / s);
+    if (engine.stats().tradesIn !== market.trades.length) throw new Error("engine lost trades");
+  }
+  return best;
+}
+
+/** Trades per second through tardis-dev: one computeTradeBars computable per symbol and interval. */
+function runTardis(market: Market): number {
+  const exchange = "binance" as TardisTrade["exchange"];
+  const input: TardisTrade[] = market.trades.map((t) => ({
+    type: "trade",
+    symbol: t.symbol,
+    exchange,
+    id: String(t.firstId),
+    price: Number(t.price),
+    amount: Number(t.qty),
+    side: t.buyerMaker ? "sell" : "buy",
+    timestamp: new Date(t.time),
+    localTimestamp: new Date(t.time),
+  }));
+  // tardis has no calendar month; 30 days stands in for 1M.
+  const factories = INTERVALS.map((iv) => computeTradeBars({ kind: "time", interval: intervalLengthMs(iv) || 30 * 86_400_000 }));
+  const bySymbol = new Map(market.symbols.map((s) => [s, factories.map((f) => f())]));
+  let bars = 0;
+  const t0 = process.hrtime.bigint();
+  for (const msg of input) {
+    const comps = bySymbol.get(msg.symbol)!;
+    for (let k = 0; k < comps.length; k++) {
+      for (const bar of comps[k]!.compute(msg)) if (bar !== undefined) bars++;
+    }
+  }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (bars === 0) throw new Error("tardis produced no bars");
+  return input.length / s;
+}
+
+/** Engine memory per 1,000 symbols after the market ran through it (all retained klines acked). */
+function engineMemoryPer1000(market: Market): number {
+  const before = memoryBytes();
+  const engine = newEngine(market.symbols);
+  for (const t of market.trades) engine.ingest(t);
+  const v = engine.pull(1, 0).version;
+  engine.pull(1, v);
+  const after = memoryBytes();
+  if (engine.stats().tradesIn === 0) throw new Error("unreachable");
+  return ((after - before) / SYMBOLS) * 1000;
+}
+
+/** Mean ms of a pull answering 10% of the klines (all intervals of 10% of the symbols changed). */
+function pullCost(market: Market): number {
+  const engine = newEngine(market.symbols);
+  for (const t of market.trades) engine.ingest(t);
+  let ack = engine.pull(1, 0).version;
+  ack = engine.pull(1, ack).version;
+  const last = market.trades[market.trades.length - 1]!;
+  let id = 4_000_000_000_000;
+  let total = 0;
+  const rounds = 20;
+  for (let round = 0; round < rounds; round++) {
+    for (let s = round % 10; s < SYMBOLS; s += 10) {
+      id++;
+      const rej = engine.ingest({ ...last, symbol: market.symbols[s]!, firstId: id, lastId: id });
+      if (rej !== undefined) throw new Error(`pull bench trade rejected: ${rej}`);
+    }
+    const t0 = process.hrtime.bigint();
+    const view = engine.pull(1, ack);
+    total += Number(process.hrtime.bigint() - t0) / 1e6;
+    if (view.klines.length < (SYMBOLS / 10) * INTERVALS.length) throw new Error(`pull returned ${view.klines.length}`);
+    ack = view.version;
+  }
+  return total / rounds;
+}
+
+const tGen = Date.now();
+const market = makeMarket();
+console.log(`generated ${TRADES.toLocaleString()} trades for ${SYMBOLS} symbols x ${INTERVALS.length} intervals in ${Date.now() - tGen} ms`);
+const ours = runEngine(market, 3);
+console.log(`engine:     ${(ours / 1e6).toFixed(2)} M trades/s (exact decimals, all 16 intervals)`);
+const tardis = runTardis(market);
+console.log(`tardis-dev: ${(tardis / 1e6).toFixed(3)} M trades/s (computeTradeBars, float, one computable per interval)`);
+console.log(`ratio:      ${(ours / tardis).toFixed(1)}x`);
+console.log(`memory:     ${(engineMemoryPer1000(market) / 1e6).toFixed(1)} MB per 1,000 symbols (heap + arrayBuffers)`);
+console.log(`pull:       ${pullCost(market).toFixed(2)} ms per pull with 10% of ${SYMBOLS * INTERVALS.length} klines changed`);

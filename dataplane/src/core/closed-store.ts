@@ -1,0 +1,96 @@
+/**
+ * Closed klines the engine still holds: those not yet acknowledged by a pull
+ * (so a lost answer loses nothing) and those still inside the grace period
+ * (a late trade may change them). Compact: one row of a KlineTable (176 bytes)
+ * per kline, rows reused through a free list. The rows of one slot form a
+ * doubly linked chain ordered by open time, newest at the head, so closing a
+ * kline is O(1) and a late trade finds its (recent) kline in a few steps.
+ */
+import { F, KlineTable, W } from "./kline-table.js";
+
+/** Store of closed klines, each tagged with its slot (symbol x interval). */
+export class ClosedStore {
+  readonly rows = new KlineTable(256);
+  /** Rows in use. */
+  size = 0;
+  /** Rows ever handed out; rows below it are in use or free (Slot = -1). */
+  highWater = 0;
+  private free: number[] = [];
+  private readonly head: Int32Array;
+
+  constructor(slots: number) {
+    this.head = new Int32Array(slots).fill(-1);
+  }
+
+  /** Appends a copy of row i of `src` (whose OpenTime is set) as a closed kline of `slot`; returns its row. */
+  add(slot: number, src: KlineTable, i: number): number {
+    const r = this.reserve();
+    this.rows.copyRow(r, src, i);
+    this.link(slot, r);
+    return r;
+  }
+
+  /** Adds an empty closed kline (no trades, prices `price`) of `slot` at `openTime`; returns its row. */
+  addEmpty(slot: number, openTime: number, price: number, version: number): number {
+    const r = this.reserve();
+    this.rows.setEmpty(r, openTime, price);
+    this.rows.d[r * W + F.Version] = version;
+    this.link(slot, r);
+    return r;
+  }
+
+  /** The row of the closed kline of `slot` opening at `openTime`, or -1. */
+  find(slot: number, openTime: number): number {
+    const d = this.rows.d;
+    let r = this.head[slot]!;
+    while (r >= 0) {
+      const o = d[r * W + F.OpenTime]!;
+      if (o === openTime) return r;
+      if (o < openTime) return -1;
+      r = d[r * W + F.Older]!;
+    }
+    return -1;
+  }
+
+  /** Frees row r. */
+  remove(r: number): void {
+    const d = this.rows.d;
+    const b = r * W;
+    const older = d[b + F.Older]!;
+    const newer = d[b + F.Newer]!;
+    if (older >= 0) d[older * W + F.Newer] = newer;
+    if (newer >= 0) d[newer * W + F.Older] = older;
+    else this.head[d[b + F.Slot]!] = older;
+    d[b + F.Slot] = -1;
+    this.free.push(r);
+    this.size--;
+  }
+
+  /** Inserts row r (OpenTime set) into the chain of `slot`, keeping it ordered by open time. */
+  private link(slot: number, r: number): void {
+    const d = this.rows.d;
+    const b = r * W;
+    d[b + F.Slot] = slot;
+    const open = d[b + F.OpenTime]!;
+    let newer = -1;
+    let older = this.head[slot]!;
+    while (older >= 0 && d[older * W + F.OpenTime]! > open) {
+      newer = older;
+      older = d[older * W + F.Older]!;
+    }
+    d[b + F.Older] = older;
+    d[b + F.Newer] = newer;
+    if (older >= 0) d[older * W + F.Newer] = r;
+    if (newer >= 0) d[newer * W + F.Older] = r;
+    else this.head[slot] = r;
+  }
+
+  private reserve(): number {
+    this.size++;
+    const f = this.free.pop();
+    if (f !== undefined) return f;
+    const r = this.highWater++;
+    if (r >= this.rows.capacity) this.rows.grow(r + 1);
+    return r;
+  }
+}

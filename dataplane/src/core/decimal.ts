@@ -1,0 +1,166 @@
+/**
+ * Exact decimal arithmetic for the engine's hot path, without a decimal
+ * library and without allocation.
+ *
+ * Representation: a price or quantity is a scaled integer (its digits without
+ * the point) held in a double, exact up to 2^53. Sums are held as an unevaluated
+ * pair of integer-valued doubles (hi + lo, "double-double"): the pair holds any
+ * integer below ~2^100 exactly, because
+ * - the product of two integers below 2^53 is split exactly into hi + lo by
+ *   Dekker's TwoProduct (Veltkamp split, 2^27 + 1), and
+ * - Knuth's TwoSum adds without losing a bit, every partial result being an
+ *   integer below 2^53.
+ * All values are non-negative, so there is no cancellation. Strings are built
+ * only when a kline is read (BigInt there, never per trade).
+ */
+
+/** 10^i for i in 0..22; every entry is an exact double. */
+export const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
+/** Largest number of decimals accepted in a price or quantity string (Binance uses at most 8). */
+export const MAX_DECIMALS = 12;
+
+/** parseDecimal result: the text is not a plain non-negative decimal. */
+export const PARSE_BAD = -1;
+/** parseDecimal result: the value or its number of decimals exceeds what is exact. */
+export const PARSE_RANGE = -2;
+
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+const MAX_TEXT_LENGTH = 40;
+
+let decimalsOfLastParse = 0;
+
+/**
+ * Parses a plain decimal ("61837.63000000", "0.003", "42") into the integer of
+ * its digits (6183763000000) with a charCode loop; `parsedDecimals()` then
+ * tells the number of decimals (8). Returns PARSE_BAD for anything that is not
+ * digits with at most one inner point (signs, exponents, spaces, "", ".5",
+ * "5."), PARSE_RANGE when the digits exceed 2^53 or the decimals MAX_DECIMALS.
+ */
+export function parseDecimal(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > MAX_TEXT_LENGTH) return n === 0 ? PARSE_BAD : PARSE_RANGE;
+  let v = 0;
+  let point = -1;
+  for (let i = 0; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d >= 0 && d <= 9) {
+      v = v * 10 + d;
+    } else if (d === -2 && point < 0 && i > 0 && i < n - 1) {
+      point = i;
+    } else {
+      return PARSE_BAD;
+    }
+  }
+  const decimals = point < 0 ? 0 : n - point - 1;
+  // Rounding is monotonic, so a true value above 2^53 never computes below it.
+  if (v > MAX_EXACT || decimals > MAX_DECIMALS) return PARSE_RANGE;
+  decimalsOfLastParse = decimals;
+  return v;
+}
+
+/** Number of decimals of the last successful `parseDecimal`. */
+export function parsedDecimals(): number {
+  return decimalsOfLastParse;
+}
+
+const SPLITTER = 134217729; // 2^27 + 1
+let productLo = 0;
+
+/**
+ * Exact product of two integers below 2^53: returns hi = fl(a*b); `lastProductLo()`
+ * returns lo with hi + lo === a*b exactly (Dekker's TwoProduct).
+ */
+export function twoProduct(a: number, b: number): number {
+  const p = a * b;
+  let c = SPLITTER * a;
+  const ah = c - (c - a);
+  const al = a - ah;
+  c = SPLITTER * b;
+  const bh = c - (c - b);
+  const bl = b - bh;
+  productLo = ah * bh - p + ah * bl + al * bh + al * bl;
+  return p;
+}
+
+/** The low part of the last `twoProduct`. */
+export function lastProductLo(): number {
+  return productLo;
+}
+
+/** Adds the exact value xh + xl to the pair (d[i], d[i + 1]), exactly, keeping the pair normalized. */
+export function addExact(d: Float64Array, i: number, xh: number, xl: number): void {
+  const h = d[i]!;
+  const s = h + xh;
+  const bp = s - h;
+  const e = h - (s - bp) + (xh - bp);
+  const l = d[i + 1]! + e + xl;
+  const s2 = s + l;
+  d[i + 1] = l - (s2 - s);
+  d[i] = s2;
+}
+
+/** Largest |hi| the pair representation is exact for (the low parts stay integers below 2^53). */
+export const MAX_EXACT_SUM = 2 ** 100;
+
+/** The integer hi + lo as a decimal digit string (no sign: values are non-negative). */
+export function exactToIntegerString(hi: number, lo: number): string {
+  if (lo === 0 && hi <= MAX_EXACT) return String(hi);
+  return (BigInt(hi) + BigInt(lo)).toString();
+}
+
+/** hi + lo as a BigInt. */
+export function exactToBigInt(hi: number, lo: number): bigint {
+  return BigInt(hi) + BigInt(lo);
+}
+
+/** Splits a non-negative BigInt below 2^100 into an integer pair (hi, lo), written to out[0], out[1]. */
+export function bigIntToExact(v: bigint, out: Float64Array): void {
+  const hi = Number(v);
+  out[0] = hi;
+  out[1] = Number(v - BigInt(hi));
+}
+
+/** Places a decimal point `decimals` digits from the right of the digit string `digits`: ("123", 5) -> "0.00123". */
+export function insertPoint(digits: string, decimals: number): string {
+  if (decimals === 0) return digits;
+  const padded = digits.length <= decimals ? "0".repeat(decimals - digits.length + 1) + digits : digits;
+  const cut = padded.length - decimals;
+  return `${padded.slice(0, cut)}.${padded.slice(cut)}`;
+}
+
+/** A scaled integer (< 2^53) as a plain decimal string with `decimals` decimals. */
+export function scaledToString(v: number, decimals: number): string {
+  return insertPoint(String(v), decimals);
+}
+
+/** An exact pair as a plain decimal string with `decimals` decimals. */
+export function exactToString(hi: number, lo: number, decimals: number): string {
+  return insertPoint(exactToIntegerString(hi, lo), decimals);
+}
+
+/** How a decimal string is shortened to fewer decimals. */
+export type RoundingMode = "half_up" | "half_even" | "truncate";
+
+/**
+ * Rewrites a plain non-negative decimal string with exactly `decimals` decimals:
+ * pads with zeros, or drops digits rounding by `mode`. Exact (string digits).
+ */
+export function toFixedDecimals(text: string, decimals: number, mode: RoundingMode): string {
+  const dot = text.indexOf(".");
+  const intPart = dot < 0 ? text : text.slice(0, dot);
+  const frac = dot < 0 ? "" : text.slice(dot + 1);
+  if (frac.length <= decimals) {
+    return decimals === 0 ? intPart : `${intPart}.${frac.padEnd(decimals, "0")}`;
+  }
+  const kept = BigInt(intPart + frac.slice(0, decimals));
+  const rest = frac.slice(decimals);
+  let up = false;
+  if (mode !== "truncate") {
+    const first = rest.charCodeAt(0) - 48;
+    const tail = /[1-9]/.test(rest.slice(1));
+    if (first > 5 || (first === 5 && tail)) up = true;
+    else if (first === 5) up = mode === "half_up" || kept % 2n === 1n;
+  }
+  return insertPoint((up ? kept + 1n : kept).toString(), decimals);
+}

@@ -1,0 +1,245 @@
+/**
+ * The engine's state and its folding machinery (see engine.ts for the design):
+ * pending accumulators P0/P1, the live slots, the closed store, and the moves
+ * between them. Everything here stamps versions; nothing here parses trades.
+ */
+import { ClosedStore } from "./closed-store.js";
+import type { EngineOptions } from "./engine-api.js";
+import { intervalSpec, nextOpenTime, openTime, type IntervalSpec } from "./intervals.js";
+import { rowToRecord } from "./kline-record.js";
+import { F, KlineTable, W } from "./kline-table.js";
+import { rescaleSymbol } from "./rescale.js";
+import { TradeIds } from "./trade-ids.js";
+import { INTERVALS, type Interval, type KlineRecord } from "./types.js";
+
+/** Most empty klines emitted for one slot in one step; older ones are skipped and counted. */
+export const MAX_EMPTY_RUN = 100_000;
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+
+/** State and folding of a kline engine. */
+export class EngineState {
+  readonly epoch: number;
+  version: number;
+  protected readonly symbols: readonly string[];
+  protected readonly symbolIndex = new Map<string, number>();
+  protected readonly intervals: readonly Interval[];
+  protected readonly specs: readonly IntervalSpec[];
+  protected readonly nInt: number;
+  /** Intervals 0..nA-1 (1s, 1m) are fed from P0, the others from P1. */
+  protected readonly nA: number;
+  protected readonly baseMs: number;
+  protected readonly graceMs: number;
+  protected readonly emptyKlines: boolean;
+  /** Decimals of each symbol's prices and quantities; -1 until its first trade. */
+  protected readonly priceDec: Int8Array;
+  protected readonly qtyDec: Int8Array;
+  /** Highest accepted trade time per symbol (-1: none). */
+  protected readonly maxTime: Float64Array;
+  /** Per symbol: trades of the current base bucket not yet folded (OpenTime = bucket, -1: none). */
+  protected readonly p0: KlineTable;
+  /** Per symbol: trades folded into the 1s/1m slots but not yet into the longer ones (OpenTime = minute). */
+  protected readonly p1: KlineTable;
+  private readonly dirty: Int32Array;
+  private dirtyCount = 0;
+  private readonly isDirty: Uint8Array;
+  /** Live kline per slot (symbol * nInt + interval index). */
+  protected readonly slots: KlineTable;
+  protected readonly slotHas: Uint8Array;
+  /** Next open time after the slot's latest kline (0: the slot never had one). */
+  protected readonly slotNext: Float64Array;
+  protected readonly closed: ClosedStore;
+  protected readonly scratch = new KlineTable(1);
+  protected readonly ids: TradeIds;
+  /** Highest time given to advanceTime (-1: never). */
+  protected now = -1;
+  protected emptySkipped = 0;
+
+  constructor(opts: EngineOptions) {
+    if (!Number.isSafeInteger(opts.epoch) || opts.epoch < 0 || opts.epoch * 1000 > MAX_EXACT) {
+      throw new RangeError(`engine epoch ${opts.epoch} must be a non-negative integer below 2^53/1000`);
+    }
+    if (!Number.isSafeInteger(opts.graceMs) || opts.graceMs < 0) {
+      throw new RangeError(`engine graceMs ${opts.graceMs} must be a non-negative integer`);
+    }
+    const off = opts.utcOffsetMinutes;
+    if (!Number.isInteger(off) || off < -12 * 60 || off > 14 * 60) {
+      throw new RangeError(`engine utcOffsetMinutes ${off} must be an integer in [-720, 840]`);
+    }
+    const wanted = new Set<string>(opts.intervals);
+    for (const iv of wanted) {
+      if (!(INTERVALS as readonly string[]).includes(iv)) {
+        throw new RangeError(`engine interval ${JSON.stringify(iv)} is not a Binance interval`);
+      }
+    }
+    this.intervals = INTERVALS.filter((iv) => wanted.has(iv));
+    if (this.intervals.length === 0) throw new RangeError("engine needs at least one interval");
+    this.symbols = [...opts.symbols];
+    this.symbols.forEach((s, i) => {
+      if (this.symbolIndex.has(s)) throw new RangeError(`engine symbol ${JSON.stringify(s)} is listed twice`);
+      this.symbolIndex.set(s, i);
+    });
+    const nSym = this.symbols.length;
+    this.nInt = this.intervals.length;
+    this.nA = this.intervals.filter((iv) => iv === "1s" || iv === "1m").length;
+    this.specs = this.intervals.map((iv) => intervalSpec(iv, off));
+    this.baseMs = this.intervals[0] === "1s" ? 1000 : 60_000;
+    this.epoch = opts.epoch;
+    this.version = opts.epoch * 1000;
+    this.graceMs = opts.graceMs;
+    this.emptyKlines = opts.emptyKlines;
+    this.priceDec = new Int8Array(nSym).fill(-1);
+    this.qtyDec = new Int8Array(nSym).fill(-1);
+    this.maxTime = new Float64Array(nSym).fill(-1);
+    this.p0 = new KlineTable(nSym);
+    this.p1 = new KlineTable(nSym);
+    for (let s = 0; s < nSym; s++) this.p0.d[s * W + F.OpenTime] = -1;
+    this.dirty = new Int32Array(nSym);
+    this.isDirty = new Uint8Array(nSym);
+    this.slots = new KlineTable(nSym * this.nInt);
+    this.slotHas = new Uint8Array(nSym * this.nInt);
+    this.slotNext = new Float64Array(nSym * this.nInt);
+    this.closed = new ClosedStore(nSym * this.nInt);
+    this.ids = new TradeIds(nSym);
+  }
+
+  protected markDirty(s: number): void {
+    if (this.isDirty[s] === 0) {
+      this.isDirty[s] = 1;
+      this.dirty[this.dirtyCount++] = s;
+    }
+  }
+
+  protected foldAll(): void {
+    for (let i = 0; i < this.dirtyCount; i++) {
+      const s = this.dirty[i]!;
+      this.isDirty[s] = 0;
+      this.foldSymbol(s);
+    }
+    this.dirtyCount = 0;
+  }
+
+  /** Folds both accumulators of symbol s: all its slots are then current. */
+  protected foldSymbol(s: number): void {
+    this.foldP0(s);
+    this.foldP1(s);
+  }
+
+  /** Merges P0 of symbol s into the 1s/1m slots and into P1, and empties it. */
+  protected foldP0(s: number): void {
+    const p0 = this.p0;
+    const b = s * W;
+    if (p0.d[b + F.Count] === 0) return;
+    const bucket = p0.d[b + F.OpenTime]!;
+    for (let k = 0; k < this.nA; k++) this.mergeInto(s * this.nInt + k, k, bucket, p0, s);
+    if (this.nA < this.nInt) {
+      const minute = bucket - (bucket % 60_000);
+      const p1 = this.p1;
+      if (p1.d[b + F.Count]! > 0 && p1.d[b + F.OpenTime] !== minute) this.foldP1(s);
+      if (p1.d[b + F.Count] === 0) p1.copyRow(s, p0, s);
+      else p1.mergeRow(s, p0, s);
+      p1.d[b + F.OpenTime] = minute;
+    }
+    p0.d[b + F.Count] = 0;
+  }
+
+  /** Merges P1 of symbol s into the slots of 3m and longer, and empties it. */
+  protected foldP1(s: number): void {
+    const p1 = this.p1;
+    const b = s * W;
+    if (p1.d[b + F.Count] === 0) return;
+    const minute = p1.d[b + F.OpenTime]!;
+    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(s * this.nInt + k, k, minute, p1, s);
+    p1.d[b + F.Count] = 0;
+  }
+
+  /** Merges row i of `src` (trades at time `t` and later in the same bucket) into the kline of slot j containing t. */
+  private mergeInto(j: number, k: number, t: number, src: KlineTable, i: number): void {
+    if (this.slotHas[j] === 1 && t < this.slotNext[j]!) {
+      this.slots.mergeRow(j, src, i);
+      this.slots.d[j * W + F.Version] = ++this.version;
+    } else {
+      this.startKline(j, k, openTime(this.specs[k]!, t), src, i);
+    }
+  }
+
+  /** Makes row i of `src` the kline of slot j opening at `open` (after the current one). */
+  protected startKline(j: number, k: number, open: number, src: KlineTable, i: number): void {
+    this.rollTo(j, k, open, false);
+    const slots = this.slots;
+    slots.copyRow(j, src, i);
+    slots.d[j * W + F.OpenTime] = open;
+    slots.d[j * W + F.Version] = ++this.version;
+    this.slotHas[j] = 1;
+    this.slotNext[j] = nextOpenTime(this.specs[k]!, open);
+  }
+
+  /**
+   * Moves slot j forward so that the kline opening at `target` is next: closes
+   * the current kline, emits the empty klines in between (when configured) and,
+   * with `createCurrent`, opens an empty kline at `target`.
+   */
+  protected rollTo(j: number, k: number, target: number, createCurrent: boolean): void {
+    if (this.slotHas[j] === 1) {
+      if (this.slots.d[j * W + F.OpenTime] === target) return;
+      this.closeSlot(j);
+    }
+    let o = this.slotNext[j]!;
+    if (!this.emptyKlines || o === 0) return;
+    const spec = this.specs[k]!;
+    const price = this.slots.d[j * W + F.Close]!;
+    if (spec.lengthMs > 0) {
+      const n = (target - o) / spec.lengthMs;
+      if (n > MAX_EMPTY_RUN) {
+        this.emptySkipped += n - MAX_EMPTY_RUN;
+        o += (n - MAX_EMPTY_RUN) * spec.lengthMs;
+      }
+    }
+    for (; o < target; o = nextOpenTime(spec, o)) this.closed.addEmpty(j, o, price, ++this.version);
+    this.slotNext[j] = target;
+    if (createCurrent) {
+      this.slots.setEmpty(j, target, price);
+      this.slots.d[j * W + F.Version] = ++this.version;
+      this.slotHas[j] = 1;
+      this.slotNext[j] = nextOpenTime(spec, target);
+    }
+  }
+
+  /** Moves slot j's kline to the closed store with a new version. */
+  protected closeSlot(j: number): void {
+    const r = this.closed.add(j, this.slots, j);
+    this.closed.rows.d[r * W + F.Version] = ++this.version;
+    this.slotHas[j] = 0;
+  }
+
+  /** Raises symbol s's decimals to (dp, dq); false when that would leave exact range. */
+  protected rescale(s: number, dp: number, dq: number): boolean {
+    const tables = { p0: this.p0, p1: this.p1, slots: this.slots, closed: this.closed, nInt: this.nInt };
+    if (!rescaleSymbol(tables, s, dp - this.priceDec[s]!, dq - this.qtyDec[s]!)) return false;
+    this.priceDec[s] = dp;
+    this.qtyDec[s] = dq;
+    return true;
+  }
+
+  /** Every open kline and every held closed kline with version > since. */
+  protected collect(since: number): KlineRecord[] {
+    const out: KlineRecord[] = [];
+    const sd = this.slots.d;
+    for (let j = 0; j < this.slotHas.length; j++) {
+      if (this.slotHas[j] === 1 && sd[j * W + F.Version]! > since) out.push(this.record(this.slots, j, j, false));
+    }
+    const cd = this.closed.rows.d;
+    for (let r = 0; r < this.closed.highWater; r++) {
+      const slot = cd[r * W + F.Slot]!;
+      if (slot >= 0 && cd[r * W + F.Version]! > since) out.push(this.record(this.closed.rows, r, slot, true));
+    }
+    return out;
+  }
+
+  private record(t: KlineTable, row: number, slot: number, closed: boolean): KlineRecord {
+    const s = Math.floor(slot / this.nInt);
+    const k = slot % this.nInt;
+    const close = nextOpenTime(this.specs[k]!, t.d[row * W + F.OpenTime]!) - 1;
+    const sym = this.symbols[s]!;
+    return rowToRecord(t, row, sym, this.intervals[k]!, close, this.priceDec[s]!, this.qtyDec[s]!, closed);
+  }
+}

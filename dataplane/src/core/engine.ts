@@ -1,0 +1,217 @@
+/**
+ * The kline aggregation engine: pure, single-threaded, exact, allocation-free
+ * per trade (see engine-api.ts for the contract).
+ *
+ * Hot path: a trade updates only its symbol's pending accumulator P0, which
+ * covers the current base bucket (1 s when 1s is configured, else 1 min). When
+ * the bucket changes (and on pull, advanceTime, closeAll or a late trade) P0 is
+ * folded into the 1s and 1m slots and into a second accumulator P1, which is
+ * folded into the 3m..1M slots when its minute changes (or on pull etc.). So a
+ * trade costs about one kline update, a second about three, and the long
+ * intervals are touched once a minute. Every interval's klines nest in these
+ * buckets (offsets are whole minutes). Versions are stamped at fold time.
+ *
+ * Open/close are the prices of the lowest/highest trade id, so the order in
+ * which trades and accumulators merge does not change the result. Trades of
+ * an older bucket (late, within grace) go straight into the slots or closed klines.
+ */
+import { ClosedStore } from "./closed-store.js";
+import { lastProductLo, parseDecimal, parsedDecimals, PARSE_BAD, POW10, twoProduct } from "./decimal.js";
+import type { EngineOptions, EngineStats, KlineEngine, PullView } from "./engine-api.js";
+import { EngineState } from "./engine-state.js";
+import { nextOpenTime, openTime } from "./intervals.js";
+import { F, W } from "./kline-table.js";
+import { IdClass } from "./trade-ids.js";
+import type { RawTrade, RejectReason } from "./types.js";
+
+/** Trades before 2000-01-01 or from 2100 on are absurd. */
+const MIN_TIME = 946_684_800_000;
+const MAX_TIME = 4_102_444_800_000;
+/** Once the clock is known (advanceTime), trades this far ahead of it are absurd. */
+export const MAX_FUTURE_MS = 10 * 60_000;
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
+/** A single trade's quote (scaled) must stay below this so 2^20 of them still sum exactly (< 2^100). */
+const MAX_TRADE_QUOTE = 2 ** 80;
+
+/** Builds an engine; throws RangeError on invalid options (a configuration error, not a data error). */
+export function createEngine(opts: EngineOptions): KlineEngine {
+  return new Engine(opts);
+}
+
+class Engine extends EngineState implements KlineEngine {
+  private tradesIn = 0;
+  private lateAccepted = 0;
+  private readonly rejected: Partial<Record<RejectReason, number>> = {};
+
+  ingest(trade: RawTrade): RejectReason | undefined {
+    this.tradesIn++;
+    const s = this.symbolIndex.get(trade.symbol);
+    if (s === undefined) return this.reject("unknown_symbol");
+    const t = trade.time;
+    if (!Number.isInteger(t) || t < MIN_TIME || t >= MAX_TIME || (this.now >= 0 && t > this.now + MAX_FUTURE_MS)) {
+      return this.reject("absurd_timestamp");
+    }
+    const first = trade.firstId;
+    const last = trade.lastId;
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 0 || last < first) {
+      return this.reject("out_of_range");
+    }
+    if (typeof trade.price !== "string") return this.reject("bad_price");
+    const pv = parseDecimal(trade.price);
+    if (pv <= 0) return this.reject(pv === PARSE_BAD || pv === 0 ? "bad_price" : "out_of_range");
+    const pd = parsedDecimals();
+    if (typeof trade.qty !== "string") return this.reject("bad_quantity");
+    const qv = parseDecimal(trade.qty);
+    if (qv <= 0) {
+      if (qv === 0 || trade.qty.charCodeAt(0) === 45) return this.reject("non_positive_quantity"); // "-..."
+      return this.reject(qv === PARSE_BAD ? "bad_quantity" : "out_of_range");
+    }
+    const qd = parsedDecimals();
+
+    let dp = this.priceDec[s]!;
+    let dq = this.qtyDec[s]!;
+    if (dp < 0) {
+      this.priceDec[s] = dp = pd;
+      this.qtyDec[s] = dq = qd;
+    } else if (pd > dp || qd > dq) {
+      if (!this.rescale(s, pd > dp ? pd : dp, qd > dq ? qd : dq)) return this.reject("out_of_range");
+      dp = this.priceDec[s]!;
+      dq = this.qtyDec[s]!;
+    }
+    const p = dp === pd ? pv : pv * POW10[dp - pd]!;
+    const q = dq === qd ? qv : qv * POW10[dq - qd]!;
+    if (p > MAX_EXACT || q > MAX_EXACT) return this.reject("out_of_range");
+    const ph = twoProduct(p, q);
+    const pl = lastProductLo();
+    if (ph >= MAX_TRADE_QUOTE) return this.reject("out_of_range");
+
+    const cls = this.ids.classify(s, first, last);
+    if (cls === IdClass.Duplicate) return this.reject("duplicate");
+
+    const mt = this.maxTime[s]!;
+    if (t < mt || t < this.now) {
+      // Possibly late: the smallest interval's kline containing t must still be in its grace period.
+      const spec = this.specs[0]!;
+      const close = nextOpenTime(spec, openTime(spec, t)) - 1;
+      if (close + this.graceMs < (mt > this.now ? mt : this.now)) return this.reject("late_beyond_grace");
+    }
+    this.ids.commit(s, first, last, cls);
+    if (t > mt) this.maxTime[s] = t;
+    const takerBuy = !trade.buyerMaker;
+    const p0 = this.p0;
+    const b = s * W;
+    const pb = p0.d[b + F.OpenTime]!;
+    const bucket = t - (t % this.baseMs);
+    if (bucket >= pb) {
+      if (bucket > pb) {
+        if (p0.d[b + F.Count]! > 0) this.foldP0(s);
+        p0.d[b + F.OpenTime] = bucket;
+      }
+      p0.addTrade(s, p, q, ph, pl, first, last, takerBuy);
+      this.markDirty(s);
+    } else {
+      this.lateAccepted++;
+      this.scratch.d[F.Count] = 0;
+      this.scratch.addTrade(0, p, q, ph, pl, first, last, takerBuy);
+      this.applyLate(s, t);
+    }
+    return undefined;
+  }
+
+  advanceTime(nowMs: number): void {
+    if (!Number.isFinite(nowMs) || nowMs <= this.now) return;
+    this.now = nowMs;
+    const wall = nowMs - this.graceMs;
+    const d0 = this.p0.d;
+    for (let s = 0; s < this.symbols.length; s++) {
+      if (this.priceDec[s]! < 0) continue; // never traded
+      const mt = this.maxTime[s]!;
+      const w = mt > wall ? mt : wall;
+      const bucket = w - (w % this.baseMs);
+      if (bucket <= d0[s * W + F.OpenTime]!) continue;
+      this.foldSymbol(s);
+      d0[s * W + F.OpenTime] = bucket;
+      for (let k = 0; k < this.nInt; k++) {
+        const j = s * this.nInt + k;
+        if (w < this.slotNext[j]! || (this.slotHas[j] === 0 && !this.emptyKlines)) continue;
+        this.rollTo(j, k, openTime(this.specs[k]!, w), true);
+      }
+    }
+  }
+
+  pull(epoch: number, ackVersion: number): PullView {
+    this.foldAll();
+    const full = epoch !== this.epoch;
+    if (!full) this.dropAcked(ackVersion);
+    return { epoch: this.epoch, version: this.version, full, klines: this.collect(full ? -1 : ackVersion) };
+  }
+
+  closeAll(): void {
+    this.foldAll();
+    for (let j = 0; j < this.slotHas.length; j++) {
+      if (this.slotHas[j] === 1) this.closeSlot(j);
+    }
+  }
+
+  stats(): EngineStats {
+    let open = 0;
+    for (let j = 0; j < this.slotHas.length; j++) open += this.slotHas[j]!;
+    return {
+      tradesIn: this.tradesIn,
+      rejected: { ...this.rejected },
+      lateAccepted: this.lateAccepted,
+      gaps: this.ids.openGaps,
+      missingTradeIds: this.ids.missing,
+      openKlines: open,
+      retainedClosed: this.closed.size,
+      emptyKlinesSkipped: this.emptySkipped,
+    };
+  }
+
+  private reject(reason: RejectReason): RejectReason {
+    this.rejected[reason] = (this.rejected[reason] ?? 0) + 1;
+    return reason;
+  }
+
+  /** A late trade (in scratch row 0, time t) of symbol s: applied to each interval's kline containing t. */
+  private applyLate(s: number, t: number): void {
+    this.foldSymbol(s); // slots current, so a late trade never moves a slot past pending trades
+    const slots = this.slots;
+    const scratch = this.scratch;
+    for (let k = 0; k < this.nInt; k++) {
+      const j = s * this.nInt + k;
+      const spec = this.specs[k]!;
+      if (this.slotHas[j] === 1 && t >= slots.d[j * W + F.OpenTime]! && t < this.slotNext[j]!) {
+        slots.mergeRow(j, scratch, 0);
+        slots.d[j * W + F.Version] = ++this.version;
+      } else if (t >= this.slotNext[j]!) {
+        this.startKline(j, k, openTime(spec, t), scratch, 0);
+      } else {
+        const o = openTime(spec, t);
+        const rows = this.closed.rows;
+        let r = this.closed.find(j, o);
+        if (r >= 0) {
+          rows.mergeRow(r, scratch, 0);
+        } else {
+          scratch.d[F.OpenTime] = o;
+          r = this.closed.add(j, scratch, 0);
+        }
+        rows.d[r * W + F.Version] = ++this.version;
+      }
+    }
+  }
+
+  /** Forgets closed klines that were acknowledged and can no longer change (grace over). */
+  private dropAcked(ack: number): void {
+    const d = this.closed.rows.d;
+    for (let r = 0; r < this.closed.highWater; r++) {
+      const b = r * W;
+      const j = d[b + F.Slot]!;
+      if (j < 0 || d[b + F.Version]! > ack) continue;
+      const s = Math.floor(j / this.nInt);
+      const close = nextOpenTime(this.specs[j % this.nInt]!, d[b + F.OpenTime]!) - 1;
+      const mt = this.maxTime[s]!;
+      if (close + this.graceMs < (mt > this.now ? mt : this.now)) this.closed.remove(r);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Applies one tick's pull results to the global state and finds the klines
+ * that must be published and forwarded although they are not their slot's
+ * final value: closed klines superseded within the tick (e.g. the closed
+ * 1s kline and the next open one in the same answer), klines of an older
+ * period (late updates, closes arriving after the next period started) and
+ * closed klines sent again because their earlier hand-off was refused.
+ */
+import type { RateLimitedLog } from "../obs/log.js";
+import { ApplyOutcome, type GlobalState } from "./global-state.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { PullResult, WireKline } from "./ports.js";
+import type { ExtraKline } from "./snapshot-builder.js";
+
+/** Reused per-tick scratch of `applyResults`. */
+export class ApplyScratch {
+  readonly candidates: WireKline[] = [];
+  readonly candidateWorker: number[] = [];
+  readonly extras: ExtraKline[] = [];
+  fullStamp = 0;
+}
+
+/**
+ * Applies `results[w]` (undefined = no data this tick) for every worker `w`
+ * whose `accept[w]` is 1. `forward[w]` says whether the worker's klines go to Kafka.
+ * Returns the tick's extras (in `scratch.extras`).
+ */
+export function applyResults(
+  state: GlobalState,
+  results: readonly (PullResult | undefined)[],
+  accept: Uint8Array,
+  forward: Uint8Array,
+  workerNames: readonly string[],
+  scratch: ApplyScratch,
+  rejects: RateLimitedLog,
+  metrics: GatewayMetrics,
+): readonly ExtraKline[] {
+  const cands = scratch.candidates;
+  const candWorker = scratch.candidateWorker;
+  cands.length = 0;
+  candWorker.length = 0;
+  scratch.extras.length = 0;
+  for (let w = 0; w < results.length; w++) {
+    const r = results[w];
+    if (r === undefined || accept[w] !== 1) continue;
+    const stamp = r.full ? ++scratch.fullStamp : 0;
+    const ks = r.klines;
+    for (let i = 0; i < ks.length; i++) {
+      const k = ks[i]!;
+      const outcome = state.apply(k, w, stamp);
+      if (outcome === ApplyOutcome.Applied || outcome === ApplyOutcome.Stale) {
+        if (k.closed) {
+          cands.push(k);
+          candWorker.push(w);
+        }
+      } else if (outcome === ApplyOutcome.Older) {
+        cands.push(k);
+        candWorker.push(w);
+      } else {
+        const reason = outcome === ApplyOutcome.UnknownSymbol ? "unknown_symbol" : "unknown_interval";
+        metrics.rejectedKlines.inc({ reason });
+        rejects.warn(reason, "worker sent a kline outside the configured layout; not stored or forwarded", {
+          worker: workerNames[w],
+          symbol: k.symbol,
+          interval: k.interval,
+        });
+      }
+    }
+  }
+  for (let i = 0; i < cands.length; i++) {
+    const k = cands[i]!;
+    const slot = state.slotOf(k.symbol, k.interval);
+    // The slot's final value is already published and forwarded as a changed slot.
+    if (state.slotSrc[slot] === k) continue;
+    scratch.extras.push({ kline: k, slot, forward: forward[candWorker[i]!] === 1 });
+  }
+  return scratch.extras;
+}
+
+/** Number of closed klines in a result (what its hand-off needs from the queue). */
+export function closedCount(r: PullResult): number {
+  let n = 0;
+  for (const k of r.klines) if (k.closed) n++;
+  return n;
+}

@@ -1,0 +1,107 @@
+/**
+ * The gateway's ports: what it needs from workers, snapshot readers and Kafka.
+ * The core (`gateway.ts`) only sees these interfaces, so it runs against fakes
+ * in unit tests and benchmarks, and against the gRPC `WorkerClient`, Redis and
+ * Kafka adapters in production.
+ */
+
+/**
+ * A kline as it arrives from a worker: structurally the generated
+ * `klagg.v1.Kline` (whose 64-bit fields are bigint), but numbers are accepted
+ * too so fakes can use plain records.
+ */
+export interface WireKline {
+  readonly symbol: string;
+  readonly interval: string;
+  readonly openTime: bigint | number;
+  readonly closeTime: bigint | number;
+  readonly open: string;
+  readonly high: string;
+  readonly low: string;
+  readonly close: string;
+  readonly volume: string;
+  readonly quoteVolume: string;
+  readonly trades: bigint | number;
+  readonly takerBuyVolume: string;
+  readonly takerBuyQuoteVolume: string;
+  readonly firstTradeId: bigint | number;
+  readonly lastTradeId: bigint | number;
+  readonly closed: boolean;
+  readonly version: bigint | number;
+}
+
+/** What the gateway asks a worker for (see proto/klagg/v1/worker.proto). */
+export interface PullRequestArgs {
+  /** The worker epoch the gateway knows; 0 = unknown (asks for the full state). */
+  readonly epoch: number;
+  /** The highest version the gateway has durably applied for that epoch. */
+  readonly ackVersion: number;
+}
+
+/** One complete answer of a worker (every chunk arrived). */
+export interface PullResult {
+  readonly worker: string;
+  readonly epoch: number;
+  readonly version: number;
+  readonly full: boolean;
+  readonly sourceDone: boolean;
+  /** The worker's symbols (on full answers). */
+  readonly symbols: readonly string[];
+  readonly klines: readonly WireKline[];
+}
+
+/**
+ * Pulls one worker. Must reject (never hang) once `deadlineMs` has passed or
+ * `signal` aborts; the gateway additionally races it against its own timer.
+ */
+export interface WorkerPuller {
+  pull(req: PullRequestArgs, deadlineMs: number, signal?: AbortSignal): Promise<PullResult>;
+  /** Releases the connection. */
+  close?(): void | Promise<void>;
+}
+
+/**
+ * One tick's immutable snapshot, already encoded: `bytes` is a
+ * `klagg.v1.Snapshot`, `updateBytes` the `klagg.v1.SnapshotUpdate` of the
+ * same seq. Neither buffer is ever written after the snapshot is handed out.
+ */
+export interface GatewaySnapshot {
+  readonly aggregator: string;
+  readonly gatewayEpoch: number;
+  readonly seq: number;
+  /** Gateway wall clock of the tick, ms. */
+  readonly time: number;
+  readonly bytes: Uint8Array;
+  readonly updateBytes: Uint8Array;
+  /** Klines carried by the update (changed slots plus superseded/late klines of the tick). */
+  readonly changedCount: number;
+  /** Klines in the full snapshot (slots that ever received a kline). */
+  readonly klineCount: number;
+}
+
+/** Where snapshots go (Redis, in-process bus). Must never block or throw into the tick. */
+export interface SnapshotPublisher {
+  /** Human-readable name for logs. */
+  readonly name: string;
+  /**
+   * Hands over the tick's snapshot. Returns at once; a publisher that is
+   * still busy keeps only the newest snapshot (readers detect the seq gap).
+   * `traceparent` is the tick span's W3C trace context (empty when untraced).
+   */
+  publish(snapshot: GatewaySnapshot, traceparent: string): void;
+  /** Waits (bounded by `timeoutMs`) for the newest snapshot to be published, then releases resources. */
+  stop(timeoutMs: number): Promise<void>;
+}
+
+/** One Kafka record as the gateway produces it. */
+export interface KafkaRecord {
+  readonly key: string;
+  readonly value: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The Kafka producer port: resolves once every record is acknowledged by all in-sync replicas. */
+export interface KafkaProducerPort {
+  send(records: readonly KafkaRecord[]): Promise<void>;
+  close(): Promise<void>;
+}

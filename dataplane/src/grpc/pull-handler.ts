@@ -1,0 +1,160 @@
+/**
+ * The `klagg.v1.WorkerService/Pull` handler: answers from a KlineEngine in
+ * count- and byte-bounded chunks (see proto/klagg/v1/worker.proto for the
+ * protocol), inside a server span continuing the caller's trace.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { KlineEngine } from "../core/engine-api.js";
+import type { PullChunk, PullRequest } from "../gen/klagg/v1/worker_pb.js";
+import type { Logger } from "../obs/log.js";
+import { planChunks, toProtoKline } from "./kline-proto.js";
+import { metadataGetter } from "./trace-metadata.js";
+import { PULL_PATH } from "./service-def.js";
+
+/** Default klines per chunk when the request leaves `max_klines_per_chunk` at 0. */
+export const DEFAULT_MAX_KLINES_PER_CHUNK = 4096;
+/** Estimated bytes per chunk: a quarter of gRPC's default 4 MiB receive limit. */
+export const DEFAULT_MAX_CHUNK_BYTES = 1024 * 1024;
+
+/** What one served pull did; the worker turns it into metrics and drain decisions. */
+export interface PullInfo {
+  readonly epoch: number;
+  readonly ackVersion: number;
+  readonly version: number;
+  readonly full: boolean;
+  readonly klines: number;
+  readonly chunks: number;
+  readonly seconds: number;
+  /** False when the caller went away (deadline, cancel) before the last chunk was written. */
+  readonly completed: boolean;
+}
+
+/** Settings of the pull handler. */
+export interface PullHandlerOptions {
+  /** The worker's name, echoed in every chunk. */
+  readonly workerName: string;
+  readonly engine: Pick<KlineEngine, "pull">;
+  /** The worker's symbols, sent on full answers. */
+  readonly symbols: readonly string[];
+  /** True once the source ended and every kline is closed (see PullChunk.source_done). */
+  readonly sourceDone?: () => boolean;
+  /** Upper bound of klines per chunk (the request may ask for fewer). */
+  readonly maxKlinesPerChunk?: number;
+  readonly maxChunkBytes?: number;
+  readonly onPull?: (info: PullInfo) => void;
+  readonly log?: Logger;
+}
+
+const tracer = trace.getTracer("klagg-grpc");
+
+/** Builds the grpc-js handler for `Pull`. */
+export function createPullHandler(
+  opts: PullHandlerOptions,
+): grpc.handleServerStreamingCall<PullRequest, PullChunk> {
+  const maxCount = opts.maxKlinesPerChunk ?? DEFAULT_MAX_KLINES_PER_CHUNK;
+  const maxBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  return (call) => {
+    const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
+    const span = tracer.startSpan(
+      PULL_PATH.slice(1),
+      {
+        kind: SpanKind.SERVER,
+        attributes: { "rpc.system": "grpc", "rpc.service": "klagg.v1.WorkerService", "rpc.method": "Pull" },
+      },
+      parent,
+    );
+    const started = performance.now();
+    let cancelled = false;
+    call.on("cancelled", () => {
+      cancelled = true;
+    });
+    const finish = (info: Omit<PullInfo, "seconds">, err?: unknown): void => {
+      const seconds = (performance.now() - started) / 1000;
+      span.setAttributes({
+        "klagg.epoch": info.epoch,
+        "klagg.ack_version": info.ackVersion,
+        "klagg.version": info.version,
+        "klagg.full": info.full,
+        "klagg.klines": info.klines,
+        "klagg.chunks": info.chunks,
+        "klagg.completed": info.completed,
+      });
+      if (err !== undefined) {
+        span.recordException(err instanceof Error ? err : String(err));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      } else if (!info.completed) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: "caller cancelled before the last chunk" });
+      }
+      span.end();
+      opts.onPull?.({ ...info, seconds });
+    };
+
+    const req = call.request;
+    const epoch = Number(req.epoch);
+    const ackVersion = Number(req.ackVersion);
+    const requested = req.maxKlinesPerChunk;
+    const count = requested > 0 ? Math.min(requested, maxCount) : maxCount;
+    const base = { epoch, ackVersion, version: 0, full: false, klines: 0, chunks: 0, completed: false };
+
+    void context.with(trace.setSpan(parent, span), async () => {
+      let view;
+      let sourceDone: boolean;
+      try {
+        // Read source_done before the pull: both are synchronous, so they see one consistent state.
+        sourceDone = opts.sourceDone?.() ?? false;
+        view = opts.engine.pull(epoch, ackVersion);
+      } catch (err) {
+        opts.log?.error("pull failed", { err, epoch, ack_version: ackVersion });
+        call.emit("error", { code: grpc.status.INTERNAL, details: `pull failed: ${String(err)}` });
+        finish(base, err);
+        return;
+      }
+      const ranges = planChunks(view.klines, count, maxBytes);
+      const head = {
+        $typeName: "klagg.v1.PullChunk" as const,
+        worker: opts.workerName,
+        epoch: BigInt(view.epoch),
+        version: BigInt(view.version),
+        full: view.full,
+        sourceDone,
+      };
+      const info = { ...base, version: view.version, full: view.full, klines: view.klines.length };
+      try {
+        for (let i = 0; i < ranges.length && !cancelled; i++) {
+          const [from, to] = ranges[i]!;
+          const klines = new Array(to - from);
+          for (let j = from; j < to; j++) klines[j - from] = toProtoKline(view.klines[j]!);
+          const chunk: PullChunk = {
+            ...head,
+            last: i === ranges.length - 1,
+            chunkIndex: i,
+            klines,
+            symbols: view.full && i === 0 ? [...opts.symbols] : [],
+          };
+          if (!call.write(chunk)) await waitDrain(call);
+        }
+      } catch (err) {
+        finish({ ...info, chunks: ranges.length }, err);
+        return;
+      }
+      if (!cancelled) call.end();
+      finish({ ...info, chunks: ranges.length, completed: !cancelled });
+    });
+  };
+}
+
+/** Resolves when the stream can take more, or the call ends (then the loop sees `cancelled`). */
+function waitDrain(call: grpc.ServerWritableStream<PullRequest, PullChunk>): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("cancelled", done);
+    call.on("close", done);
+  });
+}

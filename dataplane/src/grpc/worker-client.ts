@@ -1,0 +1,261 @@
+/**
+ * The gateway's client of one worker: one long-lived channel, one
+ * server-streaming `Pull` per tick assembled into a complete answer, or a
+ * typed error naming the worker and the reason (deadline, unavailable, broken
+ * stream, protocol violation). A partial answer is never returned.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { Kline } from "../gen/klagg/v1/kline_pb.js";
+import type { PullChunk } from "../gen/klagg/v1/worker_pb.js";
+import { ServingStatus } from "./health.js";
+import {
+  HEALTH_CHECK_PATH,
+  healthRequestCodec,
+  healthResponseCodec,
+  PULL_PATH,
+  pullChunkCodec,
+  pullRequestCodec,
+} from "./service-def.js";
+import { metadataSetter } from "./trace-metadata.js";
+
+/** A complete pull answer, assembled from every chunk. */
+export interface PullResult {
+  /** The worker's self-reported name. */
+  readonly worker: string;
+  readonly epoch: number;
+  /** Ack this in the next pull once `klines` are applied. */
+  readonly version: number;
+  /** The worker's full state: replace this worker's slice. */
+  readonly full: boolean;
+  /** The source ended and all klines are closed: nothing more after `version`. */
+  readonly sourceDone: boolean;
+  /** The worker's symbols (full answers only; empty otherwise). */
+  readonly symbols: readonly string[];
+  /** Wire klines (64-bit fields are bigint, see kline-proto.ts for conversion). */
+  readonly klines: readonly Kline[];
+  readonly chunks: number;
+}
+
+/** Why a pull failed: a gRPC status name, or INCOMPLETE / PROTOCOL for a broken answer. */
+export type PullErrorCode = keyof typeof grpc.status | "INCOMPLETE" | "PROTOCOL";
+
+/** A failed pull: which worker, and why. */
+export class WorkerPullError extends Error {
+  constructor(
+    /** The worker's configured name (or address). */
+    readonly worker: string,
+    readonly code: PullErrorCode,
+    readonly detail: string,
+  ) {
+    super(`pull from worker ${worker} failed: ${code}: ${detail}`);
+    this.name = "WorkerPullError";
+  }
+}
+
+/** Settings of a worker client. */
+export interface WorkerClientOptions {
+  /** Name used in errors, spans and logs; defaults to the address. */
+  readonly name?: string;
+  /** Client keepalive ping interval (default 10 s): a dead worker is noticed between ticks. */
+  readonly keepaliveMs?: number;
+  /** Klines per chunk asked of the worker (0 = the worker's default). */
+  readonly maxKlinesPerChunk?: number;
+  /** Extra grpc-js channel options. */
+  readonly channelOptions?: grpc.ChannelOptions;
+}
+
+const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([k, v]) => [v, k])) as Record<
+  number,
+  keyof typeof grpc.status
+>;
+
+const tracer = trace.getTracer("klagg-grpc");
+
+/** A client of one worker's Pull and health services. */
+export class WorkerClient {
+  readonly name: string;
+  private readonly client: grpc.Client;
+  private readonly maxKlinesPerChunk: number;
+
+  constructor(
+    readonly address: string,
+    opts: WorkerClientOptions = {},
+  ) {
+    this.name = opts.name ?? address;
+    this.maxKlinesPerChunk = opts.maxKlinesPerChunk ?? 0;
+    const keepalive = opts.keepaliveMs ?? 10_000;
+    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+      "grpc.keepalive_time_ms": keepalive,
+      "grpc.keepalive_timeout_ms": Math.min(keepalive, 5_000),
+      "grpc.keepalive_permit_without_calls": 1,
+      // A restarted worker pod is back within seconds: do not back off for minutes.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 2_000,
+      "grpc.enable_retries": 0,
+      ...opts.channelOptions,
+    });
+  }
+
+  /**
+   * Pulls the changes after `ackVersion` (or the full state when `epoch` is not
+   * the worker's). Rejects with WorkerPullError when `deadlineMs` passes, the
+   * signal aborts, or the stream ends before the `last` chunk.
+   */
+  pull(
+    req: { epoch: number; ackVersion: number },
+    deadlineMs: number,
+    signal?: AbortSignal,
+  ): Promise<PullResult> {
+    const span = tracer.startSpan(PULL_PATH.slice(1), {
+      kind: SpanKind.CLIENT,
+      attributes: {
+        "rpc.system": "grpc",
+        "rpc.service": "klagg.v1.WorkerService",
+        "rpc.method": "Pull",
+        "klagg.worker": this.name,
+        "klagg.epoch": req.epoch,
+        "klagg.ack_version": req.ackVersion,
+      },
+    });
+    const metadata = new grpc.Metadata();
+    propagation.inject(trace.setSpan(context.active(), span), metadata, metadataSetter);
+    return new Promise<PullResult>((resolve, reject) => {
+      const fail = (err: WorkerPullError): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+        span.setAttribute("rpc.grpc.status_code", err.code);
+        span.end();
+        call.cancel();
+        reject(err);
+      };
+      let settled = false;
+      if (signal?.aborted) {
+        settled = true;
+        span.end();
+        reject(new WorkerPullError(this.name, "CANCELLED", "aborted before the call"));
+        return;
+      }
+      const call = this.client.makeServerStreamRequest(
+        PULL_PATH,
+        pullRequestCodec.serialize,
+        pullChunkCodec.deserialize,
+        {
+          $typeName: "klagg.v1.PullRequest",
+          epoch: BigInt(req.epoch),
+          ackVersion: BigInt(req.ackVersion),
+          maxKlinesPerChunk: this.maxKlinesPerChunk,
+        },
+        metadata,
+        { deadline: Date.now() + deadlineMs },
+      );
+      const onAbort = (): void => fail(new WorkerPullError(this.name, "CANCELLED", "aborted by the caller"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+
+      const assembler = new ChunkAssembler();
+      call.on("data", (chunk: PullChunk) => {
+        if (settled) return;
+        const problem = assembler.add(chunk);
+        if (problem !== undefined) fail(new WorkerPullError(this.name, "PROTOCOL", problem));
+      });
+      call.on("error", (err: grpc.ServiceError) => {
+        const code = STATUS_NAMES[err.code] ?? "UNKNOWN";
+        fail(new WorkerPullError(this.name, code, err.details || err.message));
+      });
+      call.on("end", () => {
+        if (settled) return;
+        const result = assembler.result();
+        if (result === undefined) {
+          fail(
+            new WorkerPullError(
+              this.name,
+              "INCOMPLETE",
+              `stream ended after ${assembler.chunks} chunks without last`,
+            ),
+          );
+          return;
+        }
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        span.setAttributes({
+          "klagg.version": result.version,
+          "klagg.full": result.full,
+          "klagg.klines": result.klines.length,
+          "klagg.chunks": result.chunks,
+        });
+        span.end();
+        resolve(result);
+      });
+    });
+  }
+
+  /** The health status of `service` ("" = the whole server), or a WorkerPullError. */
+  checkHealth(service = "", deadlineMs = 1000): Promise<keyof typeof ServingStatus> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest(
+        HEALTH_CHECK_PATH,
+        healthRequestCodec.serialize,
+        healthResponseCodec.deserialize,
+        { $typeName: "grpc.health.v1.HealthCheckRequest", service },
+        { deadline: Date.now() + deadlineMs },
+        (err, res) => {
+          if (err || !res) {
+            const code = err ? (STATUS_NAMES[err.code] ?? "UNKNOWN") : "INCOMPLETE";
+            reject(new WorkerPullError(this.name, code, err?.details ?? "no health response"));
+            return;
+          }
+          resolve((ServingStatus[res.status] ?? "UNKNOWN") as keyof typeof ServingStatus);
+        },
+      );
+    });
+  }
+
+  /** Closes the channel; pending calls fail with CANCELLED/UNAVAILABLE. */
+  close(): void {
+    this.client.close();
+  }
+}
+
+/** Collects the chunks of one answer and checks they belong together. */
+class ChunkAssembler {
+  chunks = 0;
+  private first: PullChunk | undefined;
+  private last = false;
+  private readonly klines: Kline[] = [];
+  private readonly symbols: string[] = [];
+  private sourceDone = false;
+
+  /** Adds a chunk; returns a protocol problem, or undefined. */
+  add(chunk: PullChunk): string | undefined {
+    if (this.last) return "chunk after the last chunk";
+    if (chunk.chunkIndex !== this.chunks) return `chunk ${chunk.chunkIndex} arrived, expected ${this.chunks}`;
+    const f = this.first;
+    if (f === undefined) this.first = chunk;
+    else if (f.epoch !== chunk.epoch || f.version !== chunk.version || f.full !== chunk.full) {
+      return `chunk ${chunk.chunkIndex} is from another answer (epoch/version/full differ)`;
+    }
+    this.chunks++;
+    for (const k of chunk.klines) this.klines.push(k);
+    for (const s of chunk.symbols) this.symbols.push(s);
+    this.sourceDone = chunk.sourceDone;
+    this.last = chunk.last;
+    return undefined;
+  }
+
+  result(): PullResult | undefined {
+    const f = this.first;
+    if (!this.last || f === undefined) return undefined;
+    return {
+      worker: f.worker,
+      epoch: Number(f.epoch),
+      version: Number(f.version),
+      full: f.full,
+      sourceDone: this.sourceDone,
+      symbols: this.symbols,
+      klines: this.klines,
+      chunks: this.chunks,
+    };
+  }
+}
