@@ -13,7 +13,26 @@ import { Operator } from "./controller/operator.js";
 import { KubeClient } from "./kube/client.js";
 import { startTracing } from "./tracing.js";
 
+const USAGE = `usage: klagg-operator
+
+Runs the klagg operator against the current kubeconfig (KUBECONFIG or ~/.kube/config),
+or in a pod with its ServiceAccount. Configuration by environment:
+  KLAGG_WATCH_NAMESPACE   namespace to watch (default: all)
+  KLAGG_LEASE_NAMESPACE   namespace of the leader Lease (default: POD_NAMESPACE or default)
+  KLAGG_LEASE_NAME        leader Lease name (default klagg-operator-leader)
+  KLAGG_OPERATOR_IDENTITY leader identity (default: POD_NAME or host_pid)
+  KLAGG_METRICS_PORT      /metrics, /healthz, /readyz port (default 8080)
+  KLAGG_LOG_LEVEL         debug|info|warn|error (default info)
+  KLAGG_RESYNC            periodic resync (default 5m)
+  KLAGG_LEASE_DURATION, KLAGG_RENEW_DEADLINE, KLAGG_RETRY_PERIOD  (15s, 10s, 2s)
+  OTEL_EXPORTER_OTLP_ENDPOINT, KLAGG_TRACE_SAMPLE_RATIO          tracing (off without endpoint)
+`;
+
 async function main(): Promise<number> {
+  if (process.argv.includes("--help") || process.argv.includes("-h")) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const bootLog = createLogger("operator");
   let cfg;
   try {

@@ -2,9 +2,11 @@
  * Configuration of `klagg gateway` (and of the gateway `klagg local` embeds).
  * Keys are environment variables; `klagg gateway` flags set the same keys. The
  * operator renders these keys and validates them with this parser. Common keys
- * (log level, OTEL endpoint, metrics port) are parsed by `config/common.ts`.
+ * (log level, OTEL endpoint, metrics port) are parsed by `config/common.ts` and
+ * embedded as `common`.
  */
 import { INTERVALS, type Interval } from "../core/types.js";
+import { parseCommonConfig, type CommonConfig } from "./common.js";
 import { ConfigError, ConfigReader, freeze, type ConfigSource } from "./parse.js";
 
 /** One worker the gateway pulls. */
@@ -35,6 +37,7 @@ export interface GatewayConfig {
   readonly kafkaQueueLimit: number;
   /** How long a graceful stop may spend flushing the Kafka queue. */
   readonly shutdownFlushMs: number;
+  readonly common: CommonConfig;
 }
 
 const HOST_PORT = /^[A-Za-z0-9._-]+:\d{1,5}$/;
@@ -43,14 +46,19 @@ const SYMBOL = /^[A-Z0-9][A-Z0-9_.-]{0,31}$/;
 
 function parseWorkers(src: ConfigSource, r: ConfigReader): WorkerEndpoint[] {
   const items = r.list("KLAGG_WORKERS", undefined);
-  if (items.length === 0) throw new ConfigError("KLAGG_WORKERS", src.KLAGG_WORKERS, "needs at least one worker");
+  if (items.length === 0)
+    throw new ConfigError("KLAGG_WORKERS", src.KLAGG_WORKERS, "needs at least one worker");
   const seen = new Set<string>();
   return items.map((item) => {
     const eq = item.indexOf("=");
     const name = eq < 0 ? item : item.slice(0, eq).trim();
     const address = eq < 0 ? item : item.slice(eq + 1).trim();
     if (!HOST_PORT.test(address)) {
-      throw new ConfigError("KLAGG_WORKERS", src.KLAGG_WORKERS, `"${item}" is not host:port or name=host:port`);
+      throw new ConfigError(
+        "KLAGG_WORKERS",
+        src.KLAGG_WORKERS,
+        `"${item}" is not host:port or name=host:port`,
+      );
     }
     if (name === "" || seen.has(name)) {
       throw new ConfigError("KLAGG_WORKERS", src.KLAGG_WORKERS, `worker name "${name}" is empty or repeated`);
@@ -62,7 +70,8 @@ function parseWorkers(src: ConfigSource, r: ConfigReader): WorkerEndpoint[] {
 
 function parseSymbols(src: ConfigSource, r: ConfigReader): string[] {
   const symbols = r.list("KLAGG_SYMBOLS", undefined).map((s) => s.toUpperCase());
-  if (symbols.length === 0) throw new ConfigError("KLAGG_SYMBOLS", src.KLAGG_SYMBOLS, "needs at least one symbol");
+  if (symbols.length === 0)
+    throw new ConfigError("KLAGG_SYMBOLS", src.KLAGG_SYMBOLS, "needs at least one symbol");
   const seen = new Set<string>();
   for (const s of symbols) {
     if (!SYMBOL.test(s)) throw new ConfigError("KLAGG_SYMBOLS", src.KLAGG_SYMBOLS, `"${s}" is not a symbol`);
@@ -78,18 +87,24 @@ function parseIntervals(src: ConfigSource, r: ConfigReader): Interval[] {
   const out = new Set<Interval>();
   for (const i of items) {
     if (!known.includes(i)) {
-      throw new ConfigError("KLAGG_INTERVALS", src.KLAGG_INTERVALS, `"${i}" is not one of ${INTERVALS.join(" ")}`);
+      throw new ConfigError(
+        "KLAGG_INTERVALS",
+        src.KLAGG_INTERVALS,
+        `"${i}" is not one of ${INTERVALS.join(" ")}`,
+      );
     }
     out.add(i as Interval);
   }
-  if (out.size === 0) throw new ConfigError("KLAGG_INTERVALS", src.KLAGG_INTERVALS, "needs at least one interval");
+  if (out.size === 0)
+    throw new ConfigError("KLAGG_INTERVALS", src.KLAGG_INTERVALS, "needs at least one interval");
   // Canonical order (shortest first) so the layout never depends on how the list was written.
   return INTERVALS.filter((i) => out.has(i));
 }
 
-/** Parses and validates the gateway configuration. */
+/** Parses and validates the gateway configuration (common keys included). */
 export function parseGatewayConfig(src: ConfigSource): Readonly<GatewayConfig> {
   const r = new ConfigReader(src);
+  const common = parseCommonConfig(src);
   const name = r.string("KLAGG_NAME", "local");
   if (!NAME.test(name)) throw new ConfigError("KLAGG_NAME", name, "must be a DNS label (a-z, 0-9, -)");
   const tickMs = r.durationMs("KLAGG_TICK", 100, 10);
@@ -107,7 +122,8 @@ export function parseGatewayConfig(src: ConfigSource): Readonly<GatewayConfig> {
   }
   const kafkaBrokers = r.list("KLAGG_KAFKA_BROKERS", []);
   for (const b of kafkaBrokers) {
-    if (!HOST_PORT.test(b)) throw new ConfigError("KLAGG_KAFKA_BROKERS", src.KLAGG_KAFKA_BROKERS, `"${b}" is not host:port`);
+    if (!HOST_PORT.test(b))
+      throw new ConfigError("KLAGG_KAFKA_BROKERS", src.KLAGG_KAFKA_BROKERS, `"${b}" is not host:port`);
   }
   const kafkaTopic = r.string("KLAGG_KAFKA_TOPIC", "klagg.klines");
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(kafkaTopic)) {
@@ -126,5 +142,6 @@ export function parseGatewayConfig(src: ConfigSource): Readonly<GatewayConfig> {
     kafkaTopic,
     kafkaQueueLimit: r.int("KLAGG_KAFKA_QUEUE_LIMIT", 500_000, 1, 100_000_000),
     shutdownFlushMs: r.durationMs("KLAGG_SHUTDOWN_FLUSH", 5000, 0),
+    common,
   });
 }

@@ -2,10 +2,13 @@
  * Configuration of `klagg writer` (and of the writer `klagg local` embeds).
  * Keys are environment variables; `klagg writer` flags set the same keys.
  */
+import { parseCommonConfig, type CommonConfig } from "./common.js";
 import { ConfigReader, ConfigError, freeze, type ConfigSource } from "./parse.js";
 
 /** The writer's validated configuration. */
 export interface WriterConfig {
+  /** Logging, tracing and metrics keys shared by every binary. */
+  readonly common: CommonConfig;
   /** Kafka bootstrap brokers, host:port. */
   readonly kafkaBrokers: readonly string[];
   /** Topic the gateway produces `KlineBatch` messages to. */
@@ -69,6 +72,7 @@ export function parseWriterConfig(src: ConfigSource): Readonly<WriterConfig> {
   }
   const topic = r.string("KLAGG_KAFKA_TOPIC", "klagg.klines");
   return freeze({
+    common: parseCommonConfig(src),
     kafkaBrokers,
     topic,
     topicPartitions: r.int("KLAGG_KAFKA_PARTITIONS", 6, 1, 10_000),

@@ -17,6 +17,10 @@ export class ClosedStore {
   highWater = 0;
   private free: number[] = [];
   private readonly head: Int32Array;
+  /** Rows in the order they were added (roughly by close time): the order in which they are forgotten. */
+  private fifo = new Int32Array(1024);
+  private fifoHead = 0;
+  private fifoLen = 0;
 
   constructor(slots: number) {
     this.head = new Int32Array(slots).fill(-1);
@@ -31,10 +35,9 @@ export class ClosedStore {
   }
 
   /** Adds an empty closed kline (no trades, prices `price`) of `slot` at `openTime`; returns its row. */
-  addEmpty(slot: number, openTime: number, price: number, version: number): number {
+  addEmpty(slot: number, openTime: number, price: number): number {
     const r = this.reserve();
     this.rows.setEmpty(r, openTime, price);
-    this.rows.d[r * W + F.Version] = version;
     this.link(slot, r);
     return r;
   }
@@ -52,8 +55,33 @@ export class ClosedStore {
     return -1;
   }
 
-  /** Frees row r. */
-  remove(r: number): void {
+  /** The oldest row still held, or -1. */
+  oldest(): number {
+    return this.fifoLen === 0 ? -1 : this.fifo[this.fifoHead]!;
+  }
+
+  /** Rows queued for forgetting (= rows in use). */
+  get queued(): number {
+    return this.fifoLen;
+  }
+
+  /** Moves the oldest row to the back of the queue (it is still needed). */
+  requeueOldest(): void {
+    const r = this.fifo[this.fifoHead]!;
+    this.fifoHead = (this.fifoHead + 1) % this.fifo.length;
+    this.fifo[(this.fifoHead + this.fifoLen - 1) % this.fifo.length] = r;
+  }
+
+  /** Frees the oldest row. */
+  removeOldest(): void {
+    const r = this.fifo[this.fifoHead]!;
+    this.fifoHead = (this.fifoHead + 1) % this.fifo.length;
+    this.fifoLen--;
+    this.remove(r);
+  }
+
+  /** Frees row r (which the FIFO no longer lists). */
+  private remove(r: number): void {
     const d = this.rows.d;
     const b = r * W;
     const older = d[b + F.Older]!;
@@ -87,10 +115,18 @@ export class ClosedStore {
 
   private reserve(): number {
     this.size++;
-    const f = this.free.pop();
-    if (f !== undefined) return f;
-    const r = this.highWater++;
-    if (r >= this.rows.capacity) this.rows.grow(r + 1);
+    let r = this.free.pop();
+    if (r === undefined) {
+      r = this.highWater++;
+      if (r >= this.rows.capacity) this.rows.grow(r + 1);
+    }
+    if (this.fifoLen === this.fifo.length) {
+      const grown = new Int32Array(this.fifo.length * 2);
+      for (let i = 0; i < this.fifoLen; i++) grown[i] = this.fifo[(this.fifoHead + i) % this.fifo.length]!;
+      this.fifo = grown;
+      this.fifoHead = 0;
+    }
+    this.fifo[(this.fifoHead + this.fifoLen++) % this.fifo.length] = r;
     return r;
   }
 }

@@ -5,61 +5,64 @@ import {
   exactToBigInt,
   exactToString,
   insertPoint,
-  lastProductLo,
   parseDecimal,
-  parsedDecimals,
   PARSE_BAD,
   PARSE_RANGE,
   toFixedDecimals,
   twoProduct,
 } from "./decimal.js";
 
+/** [value, decimals] of a parse, or the error code alone. */
+function parse(s: string): [number, number] | number {
+  const out = new Float64Array(1);
+  const d = parseDecimal(s, out, 0);
+  return d < 0 ? d : [out[0]!, d];
+}
+
 test("plain decimals parse into the integer of their digits and their number of decimals", () => {
-  assert.equal(parseDecimal("61837.63000000"), 6183763000000);
-  assert.equal(parsedDecimals(), 8);
-  assert.equal(parseDecimal("0.003"), 3);
-  assert.equal(parsedDecimals(), 3);
-  assert.equal(parseDecimal("42"), 42);
-  assert.equal(parsedDecimals(), 0);
-  assert.equal(parseDecimal("0.00000000"), 0);
-  assert.equal(parsedDecimals(), 8);
+  assert.deepEqual(parse("61837.63000000"), [6183763000000, 8]);
+  assert.deepEqual(parse("0.003"), [3, 3]);
+  assert.deepEqual(parse("42"), [42, 0]);
+  assert.deepEqual(parse("0.00000000"), [0, 8]);
 });
 
 test("anything but digits with one inner point is rejected as malformed", () => {
   for (const bad of ["", "-1", "+1", "1e5", "1.2.3", ".5", "5.", " 1", "1 ", "0x10", "1,5", "NaN", "١٢"]) {
-    assert.equal(parseDecimal(bad), PARSE_BAD, bad);
+    assert.equal(parse(bad), PARSE_BAD, bad);
   }
 });
 
 test("values beyond 2^53, too many decimals or absurdly long text are out of range", () => {
-  assert.equal(parseDecimal("9007199254740991"), 9007199254740991);
-  assert.equal(parseDecimal("9007199254740993"), PARSE_RANGE);
-  assert.equal(parseDecimal("90071992.547409930"), PARSE_RANGE);
-  assert.equal(parseDecimal("0.0000000000001"), PARSE_RANGE); // 13 decimals
-  assert.equal(parseDecimal("1".repeat(41)), PARSE_RANGE);
+  assert.deepEqual(parse("9007199254740991"), [9007199254740991, 0]);
+  assert.equal(parse("9007199254740993"), PARSE_RANGE);
+  assert.equal(parse("90071992.547409930"), PARSE_RANGE);
+  assert.equal(parse("0.0000000000001"), PARSE_RANGE); // 13 decimals
+  assert.equal(parse("1".repeat(41)), PARSE_RANGE);
 });
 
 test("the product of two 53-bit integers splits exactly into a high and a low part", () => {
   const a = 6183763000000; // 61837.63 at 8 decimals
   const b = 2000000; // 0.02 at 8 decimals
-  const hi = twoProduct(a, b);
-  assert.equal(BigInt(hi) + BigInt(lastProductLo()), BigInt(a) * BigInt(b));
+  const out = new Float64Array(2);
+  twoProduct(a, b, out, 0);
+  assert.equal(BigInt(out[0]!) + BigInt(out[1]!), BigInt(a) * BigInt(b));
   const x = 9007199254740991;
   const y = 9007199254740881;
-  const h2 = twoProduct(x, y);
-  assert.equal(BigInt(h2) + BigInt(lastProductLo()), BigInt(x) * BigInt(y));
+  twoProduct(x, y, out, 0);
+  assert.equal(BigInt(out[0]!) + BigInt(out[1]!), BigInt(x) * BigInt(y));
 });
 
 test("exact sums stay exact where float64 sums drift", () => {
   const pair = new Float64Array(2);
+  const prod = new Float64Array(2);
   let float = 0;
   let big = 0n;
   // 0.1 + 0.2 style drift at scale: 100,000 products of ~1e19 each.
   for (let i = 0; i < 100_000; i++) {
     const p = 6183763000000 + i;
     const q = 123456789 + i * 7;
-    const hi = twoProduct(p, q);
-    addExact(pair, 0, hi, lastProductLo());
+    twoProduct(p, q, prod, 0);
+    addExact(pair, 0, prod[0]!, prod[1]!);
     float += p * q;
     big += BigInt(p) * BigInt(q);
   }
@@ -87,4 +90,31 @@ test("decimal strings are cut to fewer decimals by truncation, half-up or half-e
   assert.equal(toFixedDecimals("61940.00", 8, "truncate"), "61940.00000000");
   assert.equal(toFixedDecimals("7", 2, "truncate"), "7.00");
   assert.equal(toFixedDecimals("7.5", 0, "half_even"), "8");
+});
+
+test("exact pairs print the same digits as BigInt arithmetic, with and without a low part", () => {
+  const cases: [number, number][] = [
+    [0, 0],
+    [9007199254740991, 0],
+    [9007199254740992, 1],
+    [2 ** 99, -(2 ** 45)],
+    [2 ** 60 + 2 ** 10, 12345],
+    [2 ** 96 + 2 ** 50, -987654321],
+    [1e22, 0],
+    [1e22, -1],
+  ];
+  for (const [hi, lo] of cases) {
+    assert.equal(exactToString(hi, lo, 0), (BigInt(hi) + BigInt(lo)).toString(), `${hi} ${lo}`);
+  }
+  const pair = new Float64Array(2);
+  const prod = new Float64Array(2);
+  let big = 0n;
+  for (let i = 1; i < 500; i++) {
+    const p = 6183763000000 + i * 104729;
+    const q = 9007199254 * i;
+    twoProduct(p, q, prod, 0);
+    addExact(pair, 0, prod[0]!, prod[1]!);
+    big += BigInt(p) * BigInt(q);
+    assert.equal(exactToString(pair[0]!, pair[1]!, 16), insertPoint(big.toString(), 16));
+  }
 });

@@ -28,16 +28,15 @@ export const PARSE_RANGE = -2;
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 const MAX_TEXT_LENGTH = 40;
 
-let decimalsOfLastParse = 0;
-
 /**
- * Parses a plain decimal ("61837.63000000", "0.003", "42") into the integer of
- * its digits (6183763000000) with a charCode loop; `parsedDecimals()` then
- * tells the number of decimals (8). Returns PARSE_BAD for anything that is not
- * digits with at most one inner point (signs, exponents, spaces, "", ".5",
+ * Parses a plain decimal ("61837.63000000", "0.003", "42") with a charCode
+ * loop: writes the integer of its digits (6183763000000) to out[at] and
+ * returns its number of decimals (8). Returns PARSE_BAD for anything that is
+ * not digits with at most one inner point (signs, exponents, spaces, "", ".5",
  * "5."), PARSE_RANGE when the digits exceed 2^53 or the decimals MAX_DECIMALS.
+ * (Results go to a typed array, never returned as a double, so nothing is boxed.)
  */
-export function parseDecimal(s: string): number {
+export function parseDecimal(s: string, out: Float64Array, at: number): number {
   const n = s.length;
   if (n === 0 || n > MAX_TEXT_LENGTH) return n === 0 ? PARSE_BAD : PARSE_RANGE;
   let v = 0;
@@ -55,23 +54,17 @@ export function parseDecimal(s: string): number {
   const decimals = point < 0 ? 0 : n - point - 1;
   // Rounding is monotonic, so a true value above 2^53 never computes below it.
   if (v > MAX_EXACT || decimals > MAX_DECIMALS) return PARSE_RANGE;
-  decimalsOfLastParse = decimals;
-  return v;
-}
-
-/** Number of decimals of the last successful `parseDecimal`. */
-export function parsedDecimals(): number {
-  return decimalsOfLastParse;
+  out[at] = v;
+  return decimals;
 }
 
 const SPLITTER = 134217729; // 2^27 + 1
-let productLo = 0;
 
 /**
- * Exact product of two integers below 2^53: returns hi = fl(a*b); `lastProductLo()`
- * returns lo with hi + lo === a*b exactly (Dekker's TwoProduct).
+ * Exact product of two integers below 2^53 (Dekker's TwoProduct): writes
+ * hi = fl(a*b) to out[at] and lo to out[at + 1], with hi + lo === a*b exactly.
  */
-export function twoProduct(a: number, b: number): number {
+export function twoProduct(a: number, b: number, out: Float64Array, at: number): void {
   const p = a * b;
   let c = SPLITTER * a;
   const ah = c - (c - a);
@@ -79,13 +72,8 @@ export function twoProduct(a: number, b: number): number {
   c = SPLITTER * b;
   const bh = c - (c - b);
   const bl = b - bh;
-  productLo = ah * bh - p + ah * bl + al * bh + al * bl;
-  return p;
-}
-
-/** The low part of the last `twoProduct`. */
-export function lastProductLo(): number {
-  return productLo;
+  out[at] = p;
+  out[at + 1] = ah * bh - p + ah * bl + al * bh + al * bl;
 }
 
 /** Adds the exact value xh + xl to the pair (d[i], d[i + 1]), exactly, keeping the pair normalized. */
@@ -103,10 +91,59 @@ export function addExact(d: Float64Array, i: number, xh: number, xl: number): vo
 /** Largest |hi| the pair representation is exact for (the low parts stay integers below 2^53). */
 export const MAX_EXACT_SUM = 2 ** 100;
 
-/** The integer hi + lo as a decimal digit string (no sign: values are non-negative). */
+const LIMB = 1e7;
+const limbs = new Float64Array(8);
+
+/**
+ * The integer hi + lo as a decimal digit string (values are non-negative).
+ * Without BigInt: hi = m * 2^e is expanded into base-1e7 limbs, every
+ * intermediate below 2^53.
+ */
 export function exactToIntegerString(hi: number, lo: number): string {
-  if (lo === 0 && hi <= MAX_EXACT) return String(hi);
-  return (BigInt(hi) + BigInt(lo)).toString();
+  if (hi <= MAX_EXACT) {
+    const v = hi + lo;
+    if (v <= MAX_EXACT) return String(v);
+  }
+  let m = hi;
+  let e = 0;
+  while (m > MAX_EXACT) {
+    m /= 2; // exact: above 2^53 every double is even
+    e++;
+  }
+  let n = 0;
+  while (m > 0) {
+    const l = m % LIMB;
+    limbs[n++] = l;
+    m = (m - l) / LIMB;
+  }
+  while (e > 0) {
+    const shift = e > 20 ? 20 : e;
+    const f = 2 ** shift;
+    e -= shift;
+    let carry = 0;
+    for (let i = 0; i < n; i++) {
+      const x = limbs[i]! * f + carry;
+      const l = x % LIMB;
+      limbs[i] = l;
+      carry = (x - l) / LIMB;
+    }
+    while (carry > 0) {
+      const l = carry % LIMB;
+      limbs[n++] = l;
+      carry = (carry - l) / LIMB;
+    }
+  }
+  let carry = lo;
+  for (let i = 0; i < n && carry !== 0; i++) {
+    const x = limbs[i]! + carry;
+    const l = ((x % LIMB) + LIMB) % LIMB;
+    limbs[i] = l;
+    carry = (x - l) / LIMB;
+  }
+  while (n > 1 && limbs[n - 1] === 0) n--;
+  let out = String(limbs[n - 1]!);
+  for (let i = n - 2; i >= 0; i--) out += String(limbs[i]!).padStart(7, "0");
+  return out;
 }
 
 /** hi + lo as a BigInt. */

@@ -18,14 +18,17 @@ const DATA = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..", "..
 
 function dataFile(rel: string): string {
   const p = join(DATA, rel);
-  if (!existsSync(p)) throw new Error(`Binance test data missing: ${p} (expected ../shared/data/binance next to the repo)`);
+  if (!existsSync(p))
+    throw new Error(`Binance test data missing: ${p} (expected ../shared/data/binance next to the repo)`);
   return p;
 }
 
 /** The @trade messages of a capture (`<ns> <json>` lines), as RawTrades. */
 function captureTrades(rel: string): RawTrade[] {
   const out: RawTrade[] = [];
-  for (const line of gunzipSync(readFileSync(dataFile(rel))).toString("utf8").split("\n")) {
+  for (const line of gunzipSync(readFileSync(dataFile(rel)))
+    .toString("utf8")
+    .split("\n")) {
     const sp = line.indexOf(" ");
     if (sp < 0 || !line.includes('"trade"')) continue;
     const msg = JSON.parse(line.slice(sp + 1)) as { data: Record<string, unknown> };
@@ -73,7 +76,13 @@ function aggregate(files: string[], intervals: Interval[]): KlineRecord[] {
   return [...engine.pull(0, 0).klines];
 }
 
-function check(market: Market, klines: KlineRecord[], interval: Interval, csv: string, opens: string[]): void {
+function check(
+  market: Market,
+  klines: KlineRecord[],
+  interval: Interval,
+  csv: string,
+  opens: string[],
+): void {
   const official = officialRows(`klines/${csv}`);
   for (const iso of opens) {
     const open = Date.parse(iso);

@@ -3,6 +3,7 @@
  * pending accumulators P0/P1, the live slots, the closed store, and the moves
  * between them. Everything here stamps versions; nothing here parses trades.
  */
+import { ChangeLog } from "./change-log.js";
 import { ClosedStore } from "./closed-store.js";
 import type { EngineOptions } from "./engine-api.js";
 import { intervalSpec, nextOpenTime, openTime, type IntervalSpec } from "./intervals.js";
@@ -50,9 +51,12 @@ export class EngineState {
   protected readonly closed: ClosedStore;
   protected readonly scratch = new KlineTable(1);
   protected readonly ids: TradeIds;
+  protected readonly log: ChangeLog;
   /** Highest time given to advanceTime (-1: never). */
   protected now = -1;
   protected emptySkipped = 0;
+  /** Slots with a kline (open klines). */
+  protected openCount = 0;
 
   constructor(opts: EngineOptions) {
     if (!Number.isSafeInteger(opts.epoch) || opts.epoch < 0 || opts.epoch * 1000 > MAX_EXACT) {
@@ -100,6 +104,19 @@ export class EngineState {
     this.slotNext = new Float64Array(nSym * this.nInt);
     this.closed = new ClosedStore(nSym * this.nInt);
     this.ids = new TradeIds(nSym);
+    this.log = new ChangeLog(this.version);
+  }
+
+  /** Gives slot j's kline a new version. */
+  protected stampSlot(j: number): void {
+    this.slots.d[j * W + F.Version] = ++this.version;
+    this.log.record(j);
+  }
+
+  /** Gives closed row r a new version. */
+  protected stampRow(r: number): void {
+    this.closed.rows.d[r * W + F.Version] = ++this.version;
+    this.log.record(-r - 1);
   }
 
   protected markDirty(s: number): void {
@@ -132,7 +149,7 @@ export class EngineState {
     const bucket = p0.d[b + F.OpenTime]!;
     for (let k = 0; k < this.nA; k++) this.mergeInto(s * this.nInt + k, k, bucket, p0, s);
     if (this.nA < this.nInt) {
-      const minute = bucket - (bucket % 60_000);
+      const minute = Math.floor(bucket / 60_000) * 60_000;
       const p1 = this.p1;
       if (p1.d[b + F.Count]! > 0 && p1.d[b + F.OpenTime] !== minute) this.foldP1(s);
       if (p1.d[b + F.Count] === 0) p1.copyRow(s, p0, s);
@@ -156,7 +173,7 @@ export class EngineState {
   private mergeInto(j: number, k: number, t: number, src: KlineTable, i: number): void {
     if (this.slotHas[j] === 1 && t < this.slotNext[j]!) {
       this.slots.mergeRow(j, src, i);
-      this.slots.d[j * W + F.Version] = ++this.version;
+      this.stampSlot(j);
     } else {
       this.startKline(j, k, openTime(this.specs[k]!, t), src, i);
     }
@@ -168,8 +185,9 @@ export class EngineState {
     const slots = this.slots;
     slots.copyRow(j, src, i);
     slots.d[j * W + F.OpenTime] = open;
-    slots.d[j * W + F.Version] = ++this.version;
-    this.slotHas[j] = 1;
+    this.stampSlot(j);
+    this.slotHas[j] = 1; // rollTo left it 0
+    this.openCount++;
     this.slotNext[j] = nextOpenTime(this.specs[k]!, open);
   }
 
@@ -194,21 +212,22 @@ export class EngineState {
         o += (n - MAX_EMPTY_RUN) * spec.lengthMs;
       }
     }
-    for (; o < target; o = nextOpenTime(spec, o)) this.closed.addEmpty(j, o, price, ++this.version);
+    for (; o < target; o = nextOpenTime(spec, o)) this.stampRow(this.closed.addEmpty(j, o, price));
     this.slotNext[j] = target;
     if (createCurrent) {
       this.slots.setEmpty(j, target, price);
-      this.slots.d[j * W + F.Version] = ++this.version;
+      this.stampSlot(j);
       this.slotHas[j] = 1;
+      this.openCount++;
       this.slotNext[j] = nextOpenTime(spec, target);
     }
   }
 
   /** Moves slot j's kline to the closed store with a new version. */
   protected closeSlot(j: number): void {
-    const r = this.closed.add(j, this.slots, j);
-    this.closed.rows.d[r * W + F.Version] = ++this.version;
+    this.stampRow(this.closed.add(j, this.slots, j));
     this.slotHas[j] = 0;
+    this.openCount--;
   }
 
   /** Raises symbol s's decimals to (dp, dq); false when that would leave exact range. */
@@ -220,14 +239,29 @@ export class EngineState {
     return true;
   }
 
-  /** Every open kline and every held closed kline with version > since. */
+  /** Every open kline and every held closed kline with version > since (-1: all). */
   protected collect(since: number): KlineRecord[] {
     const out: KlineRecord[] = [];
     const sd = this.slots.d;
-    for (let j = 0; j < this.slotHas.length; j++) {
-      if (this.slotHas[j] === 1 && sd[j * W + F.Version]! > since) out.push(this.record(this.slots, j, j, false));
-    }
     const cd = this.closed.rows.d;
+    if (since >= 0 && this.log.covers(since)) {
+      this.log.forEachAfter(since, (ref, v) => {
+        if (ref >= 0) {
+          if (this.slotHas[ref] === 1 && sd[ref * W + F.Version] === v)
+            out.push(this.record(this.slots, ref, ref, false));
+        } else {
+          const r = -ref - 1;
+          const slot = cd[r * W + F.Slot]!;
+          if (slot >= 0 && cd[r * W + F.Version] === v)
+            out.push(this.record(this.closed.rows, r, slot, true));
+        }
+      });
+      return out;
+    }
+    for (let j = 0; j < this.slotHas.length; j++) {
+      if (this.slotHas[j] === 1 && sd[j * W + F.Version]! > since)
+        out.push(this.record(this.slots, j, j, false));
+    }
     for (let r = 0; r < this.closed.highWater; r++) {
       const slot = cd[r * W + F.Slot]!;
       if (slot >= 0 && cd[r * W + F.Version]! > since) out.push(this.record(this.closed.rows, r, slot, true));

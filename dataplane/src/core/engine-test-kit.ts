@@ -23,8 +23,23 @@ export function engineWith(opts: Partial<EngineOptions> = {}): KlineEngine {
 }
 
 /** A BTCUSDT trade `ms` after T0 with trade id `id`. */
-export function trade(id: number, ms: number, price = "100.00", qty = "1.000", over: Partial<RawTrade> = {}): RawTrade {
-  return { symbol: "BTCUSDT", firstId: id, lastId: id, price, qty, time: T0 + ms, buyerMaker: false, ...over };
+export function trade(
+  id: number,
+  ms: number,
+  price = "100.00",
+  qty = "1.000",
+  over: Partial<RawTrade> = {},
+): RawTrade {
+  return {
+    symbol: "BTCUSDT",
+    firstId: id,
+    lastId: id,
+    price,
+    qty,
+    time: T0 + ms,
+    buyerMaker: false,
+    ...over,
+  };
 }
 
 /** Ingests trades, failing on any rejection. */
@@ -36,8 +51,15 @@ export function ingestAll(engine: KlineEngine, trades: RawTrade[]): void {
 }
 
 /** The kline of `interval` opening `ms` after T0 among `klines` (the last one when listed twice). */
-export function kline(klines: readonly KlineRecord[], interval: Interval, ms: number, symbol = "BTCUSDT"): KlineRecord {
-  const found = klines.filter((k) => k.interval === interval && k.openTime === T0 + ms && k.symbol === symbol);
+export function kline(
+  klines: readonly KlineRecord[],
+  interval: Interval,
+  ms: number,
+  symbol = "BTCUSDT",
+): KlineRecord {
+  const found = klines.filter(
+    (k) => k.interval === interval && k.openTime === T0 + ms && k.symbol === symbol,
+  );
   const k = found[found.length - 1];
   if (k === undefined) throw new Error(`no ${symbol} ${interval} kline at T0+${ms}`);
   return k;

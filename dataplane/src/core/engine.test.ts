@@ -30,7 +30,12 @@ test("trades build a kline in every configured interval with exact decimal strin
 
 test("open and close follow trade ids when trades of one bucket arrive out of order", () => {
   const e = engineWith();
-  ingestAll(e, [trade(21, 300, "3.00"), trade(20, 100, "1.00"), trade(23, 500, "5.00"), trade(22, 400, "4.00")]);
+  ingestAll(e, [
+    trade(21, 300, "3.00"),
+    trade(20, 100, "1.00"),
+    trade(23, 500, "5.00"),
+    trade(22, 400, "4.00"),
+  ]);
   const k = kline(fullState(e), "1m", 0);
   assert.equal(k.open, "1.00");
   assert.equal(k.close, "5.00");
@@ -46,7 +51,18 @@ test("intervals without trades are emitted like Binance: previous close, zero vo
   for (const ms of [60_000, 120_000]) {
     const k = kline(klines, "1m", ms);
     assert.deepEqual(
-      [k.open, k.high, k.low, k.close, k.volume, k.quoteVolume, k.trades, k.firstTradeId, k.lastTradeId, k.closed],
+      [
+        k.open,
+        k.high,
+        k.low,
+        k.close,
+        k.volume,
+        k.quoteVolume,
+        k.trades,
+        k.firstTradeId,
+        k.lastTradeId,
+        k.closed,
+      ],
       ["100.50", "100.50", "100.50", "100.50", "0.000", "0.00000", 0, -1, -1, true],
     );
   }
@@ -58,7 +74,10 @@ test("intervals without trades are skipped when emptyKlines is off", () => {
   const e = engineWith({ intervals: ["1m"], emptyKlines: false });
   ingestAll(e, [trade(1, 5_000), trade(2, 190_000)]);
   const opens = fullState(e).map((k) => k.openTime - T0);
-  assert.deepEqual(opens.sort((a, b) => a - b), [0, 180_000]);
+  assert.deepEqual(
+    opens.sort((a, b) => a - b),
+    [0, 180_000],
+  );
 });
 
 test("a kline closes as soon as a later trade of its symbol passes its close time", () => {
@@ -218,4 +237,19 @@ test("invalid engine options are configuration errors", () => {
   assert.throws(() => engineWith({ graceMs: -1 }), /graceMs/);
   assert.throws(() => engineWith({ utcOffsetMinutes: 900 }), /utcOffsetMinutes/);
   assert.throws(() => engineWith({ epoch: 1e16 }), /epoch/);
+});
+
+test("the open kline count follows klines opening and closing", () => {
+  const e = engineWith({ intervals: ["1s", "1m"], emptyKlines: false });
+  assert.equal(e.stats().openKlines, 0);
+  ingestAll(e, [trade(1, 100)]);
+  e.pull(0, 0);
+  assert.equal(e.stats().openKlines, 2);
+  e.advanceTime(T0 + 5_000);
+  assert.equal(e.stats().openKlines, 1); // the 1s kline closed, the minute is still open
+  ingestAll(e, [trade(2, 4_000)]);
+  e.pull(0, 0);
+  assert.equal(e.stats().openKlines, 2);
+  e.closeAll();
+  assert.equal(e.stats().openKlines, 0);
 });

@@ -15,8 +15,7 @@
  * which trades and accumulators merge does not change the result. Trades of
  * an older bucket (late, within grace) go straight into the slots or closed klines.
  */
-import { ClosedStore } from "./closed-store.js";
-import { lastProductLo, parseDecimal, parsedDecimals, PARSE_BAD, POW10, twoProduct } from "./decimal.js";
+import { parseDecimal, PARSE_BAD, POW10, twoProduct } from "./decimal.js";
 import type { EngineOptions, EngineStats, KlineEngine, PullView } from "./engine-api.js";
 import { EngineState } from "./engine-state.js";
 import { nextOpenTime, openTime } from "./intervals.js";
@@ -32,6 +31,8 @@ export const MAX_FUTURE_MS = 10 * 60_000;
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 /** A single trade's quote (scaled) must stay below this so 2^20 of them still sum exactly (< 2^100). */
 const MAX_TRADE_QUOTE = 2 ** 80;
+/** Closed klines still needed that one pull looks past while forgetting acknowledged ones. */
+const REQUEUE_BUDGET = 256;
 
 /** Builds an engine; throws RangeError on invalid options (a configuration error, not a data error). */
 export function createEngine(opts: EngineOptions): KlineEngine {
@@ -42,13 +43,20 @@ class Engine extends EngineState implements KlineEngine {
   private tradesIn = 0;
   private lateAccepted = 0;
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
+  /** Scratch for parsed numbers: price, quantity, quote hi, quote lo. */
+  private readonly num = new Float64Array(4);
 
   ingest(trade: RawTrade): RejectReason | undefined {
     this.tradesIn++;
     const s = this.symbolIndex.get(trade.symbol);
     if (s === undefined) return this.reject("unknown_symbol");
     const t = trade.time;
-    if (!Number.isInteger(t) || t < MIN_TIME || t >= MAX_TIME || (this.now >= 0 && t > this.now + MAX_FUTURE_MS)) {
+    if (
+      !Number.isInteger(t) ||
+      t < MIN_TIME ||
+      t >= MAX_TIME ||
+      (this.now >= 0 && t > this.now + MAX_FUTURE_MS)
+    ) {
       return this.reject("absurd_timestamp");
     }
     const first = trade.firstId;
@@ -57,16 +65,17 @@ class Engine extends EngineState implements KlineEngine {
       return this.reject("out_of_range");
     }
     if (typeof trade.price !== "string") return this.reject("bad_price");
-    const pv = parseDecimal(trade.price);
-    if (pv <= 0) return this.reject(pv === PARSE_BAD || pv === 0 ? "bad_price" : "out_of_range");
-    const pd = parsedDecimals();
+    const num = this.num;
+    const pd = parseDecimal(trade.price, num, 0);
+    if (pd < 0) return this.reject(pd === PARSE_BAD ? "bad_price" : "out_of_range");
+    if (num[0] === 0) return this.reject("bad_price");
     if (typeof trade.qty !== "string") return this.reject("bad_quantity");
-    const qv = parseDecimal(trade.qty);
-    if (qv <= 0) {
-      if (qv === 0 || trade.qty.charCodeAt(0) === 45) return this.reject("non_positive_quantity"); // "-..."
-      return this.reject(qv === PARSE_BAD ? "bad_quantity" : "out_of_range");
+    const qd = parseDecimal(trade.qty, num, 1);
+    if (qd < 0) {
+      if (trade.qty.charCodeAt(0) === 45) return this.reject("non_positive_quantity"); // "-..."
+      return this.reject(qd === PARSE_BAD ? "bad_quantity" : "out_of_range");
     }
-    const qd = parsedDecimals();
+    if (num[1] === 0) return this.reject("non_positive_quantity");
 
     let dp = this.priceDec[s]!;
     let dq = this.qtyDec[s]!;
@@ -78,11 +87,12 @@ class Engine extends EngineState implements KlineEngine {
       dp = this.priceDec[s]!;
       dq = this.qtyDec[s]!;
     }
-    const p = dp === pd ? pv : pv * POW10[dp - pd]!;
-    const q = dq === qd ? qv : qv * POW10[dq - qd]!;
+    const p = dp === pd ? num[0]! : num[0]! * POW10[dp - pd]!;
+    const q = dq === qd ? num[1]! : num[1]! * POW10[dq - qd]!;
     if (p > MAX_EXACT || q > MAX_EXACT) return this.reject("out_of_range");
-    const ph = twoProduct(p, q);
-    const pl = lastProductLo();
+    twoProduct(p, q, num, 2);
+    const ph = num[2]!;
+    const pl = num[3]!;
     if (ph >= MAX_TRADE_QUOTE) return this.reject("out_of_range");
 
     const cls = this.ids.classify(s, first, last);
@@ -101,11 +111,10 @@ class Engine extends EngineState implements KlineEngine {
     const p0 = this.p0;
     const b = s * W;
     const pb = p0.d[b + F.OpenTime]!;
-    const bucket = t - (t % this.baseMs);
-    if (bucket >= pb) {
-      if (bucket > pb) {
+    if (t >= pb) {
+      if (t >= pb + this.baseMs) {
         if (p0.d[b + F.Count]! > 0) this.foldP0(s);
-        p0.d[b + F.OpenTime] = bucket;
+        p0.d[b + F.OpenTime] = Math.floor(t / this.baseMs) * this.baseMs;
       }
       p0.addTrade(s, p, q, ph, pl, first, last, takerBuy);
       this.markDirty(s);
@@ -127,7 +136,7 @@ class Engine extends EngineState implements KlineEngine {
       if (this.priceDec[s]! < 0) continue; // never traded
       const mt = this.maxTime[s]!;
       const w = mt > wall ? mt : wall;
-      const bucket = w - (w % this.baseMs);
+      const bucket = Math.floor(w / this.baseMs) * this.baseMs;
       if (bucket <= d0[s * W + F.OpenTime]!) continue;
       this.foldSymbol(s);
       d0[s * W + F.OpenTime] = bucket;
@@ -142,8 +151,11 @@ class Engine extends EngineState implements KlineEngine {
   pull(epoch: number, ackVersion: number): PullView {
     this.foldAll();
     const full = epoch !== this.epoch;
-    if (!full) this.dropAcked(ackVersion);
-    return { epoch: this.epoch, version: this.version, full, klines: this.collect(full ? -1 : ackVersion) };
+    if (full) return { epoch: this.epoch, version: this.version, full, klines: this.collect(-1) };
+    this.dropAcked(ackVersion);
+    const klines = this.collect(ackVersion);
+    this.log.truncate(ackVersion);
+    return { epoch: this.epoch, version: this.version, full, klines };
   }
 
   closeAll(): void {
@@ -154,15 +166,13 @@ class Engine extends EngineState implements KlineEngine {
   }
 
   stats(): EngineStats {
-    let open = 0;
-    for (let j = 0; j < this.slotHas.length; j++) open += this.slotHas[j]!;
     return {
       tradesIn: this.tradesIn,
       rejected: { ...this.rejected },
       lateAccepted: this.lateAccepted,
       gaps: this.ids.openGaps,
       missingTradeIds: this.ids.missing,
-      openKlines: open,
+      openKlines: this.openCount,
       retainedClosed: this.closed.size,
       emptyKlinesSkipped: this.emptySkipped,
     };
@@ -183,7 +193,7 @@ class Engine extends EngineState implements KlineEngine {
       const spec = this.specs[k]!;
       if (this.slotHas[j] === 1 && t >= slots.d[j * W + F.OpenTime]! && t < this.slotNext[j]!) {
         slots.mergeRow(j, scratch, 0);
-        slots.d[j * W + F.Version] = ++this.version;
+        this.stampSlot(j);
       } else if (t >= this.slotNext[j]!) {
         this.startKline(j, k, openTime(spec, t), scratch, 0);
       } else {
@@ -196,22 +206,57 @@ class Engine extends EngineState implements KlineEngine {
           scratch.d[F.OpenTime] = o;
           r = this.closed.add(j, scratch, 0);
         }
-        rows.d[r * W + F.Version] = ++this.version;
+        this.stampRow(r);
+        this.propagateClose(j, r);
       }
     }
   }
 
-  /** Forgets closed klines that were acknowledged and can no longer change (grace over). */
-  private dropAcked(ack: number): void {
+  /**
+   * After a late trade changed closed row r of slot j: the empty klines right
+   * after it show its close (Binance's empty kline is O=H=L=C=previous close).
+   */
+  private propagateClose(j: number, r: number): void {
     const d = this.closed.rows.d;
-    for (let r = 0; r < this.closed.highWater; r++) {
+    const price = d[r * W + F.Close]!;
+    let n = d[r * W + F.Newer]!;
+    for (; n >= 0 && d[n * W + F.Count] === 0; n = d[n * W + F.Newer]!) {
+      if (d[n * W + F.Close] === price) return;
+      this.closed.rows.setEmpty(n, d[n * W + F.OpenTime]!, price);
+      this.stampRow(n);
+    }
+    if (n >= 0) return;
+    const sd = this.slots.d;
+    if (this.slotHas[j] === 0) {
+      sd[j * W + F.Close] = price; // the price the slot's next empty kline will show
+    } else if (sd[j * W + F.Count] === 0 && sd[j * W + F.Close] !== price) {
+      this.slots.setEmpty(j, sd[j * W + F.OpenTime]!, price);
+      this.stampSlot(j);
+    }
+  }
+
+  /**
+   * Forgets closed klines that were acknowledged and can no longer change
+   * (grace over), oldest first. A kline still needed goes to the back of the
+   * queue; after REQUEUE_BUDGET of those the pass ends: O(dropped + budget).
+   */
+  private dropAcked(ack: number): void {
+    const closed = this.closed;
+    const d = closed.rows.d;
+    let budget = Math.min(REQUEUE_BUDGET, closed.queued);
+    while (closed.queued > 0) {
+      const r = closed.oldest();
       const b = r * W;
       const j = d[b + F.Slot]!;
-      if (j < 0 || d[b + F.Version]! > ack) continue;
       const s = Math.floor(j / this.nInt);
       const close = nextOpenTime(this.specs[j % this.nInt]!, d[b + F.OpenTime]!) - 1;
       const mt = this.maxTime[s]!;
-      if (close + this.graceMs < (mt > this.now ? mt : this.now)) this.closed.remove(r);
+      if (d[b + F.Version]! <= ack && close + this.graceMs < (mt > this.now ? mt : this.now)) {
+        closed.removeOldest();
+      } else {
+        if (budget-- <= 0) return;
+        closed.requeueOldest();
+      }
     }
   }
 }

@@ -83,8 +83,10 @@ export function intervalSpec(interval: Interval, utcOffsetMinutes = 0): Interval
 export function openTime(spec: IntervalSpec, t: number): number {
   const len = spec.lengthMs;
   if (len !== 0) {
-    const r = (t - spec.anchorMs) % len;
-    return t - (r < 0 ? r + len : r);
+    // Floor division, not %: % on doubles is a slow library call. Exact here: times are integers
+    // far below 2^53 and lengths >= 1000, so the quotient is never within rounding of an integer.
+    const x = t - spec.anchorMs;
+    return spec.anchorMs + Math.floor(x / len) * len;
   }
   const local = t + spec.offsetMs;
   const days = Math.floor(local / DAY_MS);
@@ -125,7 +127,9 @@ function yearMonthOfDays(days: number): number {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const yoe = Math.floor(
+    (doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365,
+  );
   const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
   const mp = Math.floor((5 * doy + 2) / 153);
   const month = mp < 10 ? mp + 3 : mp - 9;

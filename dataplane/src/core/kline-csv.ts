@@ -32,9 +32,15 @@ export const KLINE_CSV_HEADER =
   "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore";
 
 /** One kline as a row of `market`'s official kline dump (no trailing newline). */
-export function formatKlineCsvRow(k: KlineRecord, market: Market, rounding: RoundingMode = SPOT_ROUNDING): string {
+export function formatKlineCsvRow(
+  k: KlineRecord,
+  market: Market,
+  rounding: RoundingMode = SPOT_ROUNDING,
+): string {
   const f =
-    market === "spot" ? (v: string): string => toFixedDecimals(v, SPOT_DECIMALS, rounding) : (v: string): string => v;
+    market === "spot"
+      ? (v: string): string => toFixedDecimals(v, SPOT_DECIMALS, rounding)
+      : (v: string): string => v;
   return [
     k.openTime,
     f(k.open),

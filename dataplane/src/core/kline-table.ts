@@ -101,7 +101,16 @@ export class KlineTable {
    * Adds one trade to row i: price p and quantity q (scaled integers), quote
    * ph + pl = p * q exactly, trade ids first..last.
    */
-  addTrade(i: number, p: number, q: number, ph: number, pl: number, first: number, last: number, takerBuy: boolean): void {
+  addTrade(
+    i: number,
+    p: number,
+    q: number,
+    ph: number,
+    pl: number,
+    first: number,
+    last: number,
+    takerBuy: boolean,
+  ): void {
     const d = this.d;
     const o = i * W;
     const n = d[o + F.Count]!;

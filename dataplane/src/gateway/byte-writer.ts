@@ -63,7 +63,7 @@ export class ByteWriter {
       return;
     }
     this.ensure(10);
-    let lo = n % 0x1_0000_0000 >>> 0;
+    let lo = (n % 0x1_0000_0000) >>> 0;
     let hi = Math.floor(n / 0x1_0000_0000) >>> 0;
     const b = this.buf;
     let p = this.pos;
@@ -81,18 +81,18 @@ export class ByteWriter {
     this.varint(t);
   }
 
-  /** A length-delimited string field; omitted when empty (proto3 default). */
+  /** A length-delimited string field; omitted when empty (proto3 default). `tag` must be below 128. */
   stringField(tag: number, s: string): void {
     const len = s.length;
     if (len === 0) return;
-    const start = this.pos;
-    this.ensure(len + 12);
-    this.varint(tag);
     if (len < 128) {
       // Fast path: ASCII strings shorter than 128 bytes (every decimal, interval and symbol in practice).
+      if (this.pos + len + 2 > this.buf.length) this.ensure(len + 2);
       const b = this.buf;
-      let p = this.pos;
-      b[p++] = len;
+      const start = this.pos;
+      b[start] = tag;
+      b[start + 1] = len;
+      let p = start + 2;
       for (let i = 0; i < len; i++) {
         const c = s.charCodeAt(i);
         if (c >= 0x80) {
@@ -105,7 +105,6 @@ export class ByteWriter {
       this.pos = p;
       return;
     }
-    this.pos = start;
     this.slowString(tag, s);
   }
 

@@ -4,12 +4,15 @@
  * (older ones are skipped: readers see the seq gap and re-read the snapshot).
  * A failed delivery is reported to the subclass and the newest snapshot can be
  * re-delivered with `republishLatest` (e.g. when a connection comes back).
+ * Every snapshot held here is leased, so its pooled bytes stay intact.
  */
-import type { GatewaySnapshot, SnapshotPublisher } from "./ports.js";
+import type { GatewaySnapshot, SnapshotLease, SnapshotPublisher } from "./ports.js";
 
+/** A snapshot held (with its own lease) until it is delivered or replaced. */
 interface Pending {
   readonly snap: GatewaySnapshot;
   readonly traceparent: string;
+  readonly lease: SnapshotLease;
 }
 
 /** Base class of the Redis and in-process publishers. */
@@ -31,11 +34,20 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
   protected onSuccess(_snap: GatewaySnapshot): void {}
   /** Releases resources after the final delivery. */
   protected async close(): Promise<void> {}
+  /**
+   * True when the bytes of a failed delivery may still be read by someone (e.g. a socket
+   * write pending after a timeout): the buffer is then abandoned instead of recycled.
+   */
+  protected readonly abandonOnFailure: boolean = false;
 
   publish(snapshot: GatewaySnapshot, traceparent: string): void {
-    if (this.pending !== undefined) this.skipped++;
-    this.pending = { snap: snapshot, traceparent };
-    this.newest = this.pending;
+    if (this.pending !== undefined) {
+      this.skipped++;
+      this.pending.lease.release();
+    }
+    this.pending = { snap: snapshot, traceparent, lease: snapshot.retain() };
+    this.newest?.lease.release();
+    this.newest = { snap: snapshot, traceparent, lease: snapshot.retain() };
     this.busy ??= this.drain();
   }
 
@@ -43,7 +55,7 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
   republishLatest(): void {
     const n = this.newest;
     if (n === undefined || this.pending !== undefined || n.snap.seq <= this.deliveredSeq) return;
-    this.pending = n;
+    this.pending = { snap: n.snap, traceparent: n.traceparent, lease: n.snap.retain() };
     this.busy ??= this.drain();
   }
 
@@ -53,9 +65,12 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
       this.pending = undefined;
       try {
         await this.deliver(p.snap, p.traceparent);
+        p.lease.release();
         this.deliveredSeq = Math.max(this.deliveredSeq, p.snap.seq);
         this.onSuccess(p.snap);
       } catch (err) {
+        if (this.abandonOnFailure) p.lease.abandon();
+        else p.lease.release();
         this.onFailure(err, p.snap);
       }
     }
@@ -69,7 +84,10 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
       await Promise.race([this.busy, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
     }
+    this.pending?.lease.release();
     this.pending = undefined;
+    this.newest?.lease.release();
+    this.newest = undefined;
     await this.close();
   }
 }

@@ -9,7 +9,14 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { KlineBatchSchema } from "../gen/klagg/v1/kline_pb.js";
 import { createLogger, type Logger } from "../obs/log.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
-import type { KafkaProducerPort, KafkaRecord, PullRequestArgs, PullResult, WireKline, WorkerPuller } from "./ports.js";
+import type {
+  KafkaProducerPort,
+  KafkaRecord,
+  PullRequestArgs,
+  PullResult,
+  WireKline,
+  WorkerPuller,
+} from "./ports.js";
 
 /** A mutable wire kline with number fields. */
 export interface FakeKline extends WireKline {
@@ -23,7 +30,13 @@ export interface FakeKline extends WireKline {
 }
 
 /** A kline with plausible values. */
-export function makeKline(symbol: string, interval: string, openTime: number, close: string, version: number): FakeKline {
+export function makeKline(
+  symbol: string,
+  interval: string,
+  openTime: number,
+  close: string,
+  version: number,
+): FakeKline {
   return {
     symbol,
     interval,
@@ -152,7 +165,14 @@ export class FakeProducer implements KafkaProducerPort {
   }
 
   /** Every kline delivered, decoded. */
-  klines(): { symbol: string; interval: string; openTime: number; closed: boolean; version: number; close: string }[] {
+  klines(): {
+    symbol: string;
+    interval: string;
+    openTime: number;
+    closed: boolean;
+    version: number;
+    close: string;
+  }[] {
     return this.records.flatMap((r) =>
       fromBinary(KlineBatchSchema, r.value).klines.map((k) => ({
         symbol: k.symbol,

@@ -16,6 +16,8 @@ class RecordingPublisher implements SnapshotPublisher {
   readonly name = "recording";
   readonly snaps: GatewaySnapshot[] = [];
   publish(s: GatewaySnapshot): void {
+    // Kept for later decoding, so held with a lease (never released: the buffers are never recycled).
+    s.retain();
     this.snaps.push(s);
   }
   async stop(): Promise<void> {}
@@ -83,7 +85,10 @@ test("every worker is pulled each tick and snapshot seq grows by exactly one per
   assert.deepEqual(w0.requests[0], { epoch: 0, ackVersion: 0 });
   assert.deepEqual(w0.requests[1], { epoch: 1000, ackVersion: w0.version });
   const snap = decodeSnap(pub.snaps[3]!);
-  assert.deepEqual(snap.klines.map((k) => `${k.symbol}/${k.interval}/${k.close}`).sort(), ["AAA/1m/1.0", "CCC/1m/2.0"]);
+  assert.deepEqual(snap.klines.map((k) => `${k.symbol}/${k.interval}/${k.close}`).sort(), [
+    "AAA/1m/1.0",
+    "CCC/1m/2.0",
+  ]);
   assert.equal(snap.seq, 4n);
   assert.equal(snap.gatewayEpoch, BigInt(gw.gatewayEpoch));
 });
@@ -214,8 +219,14 @@ test("klines outside the layout are rejected, counted and logged, not stored", a
   w0.set("AAA", "1m", T0, "1.0");
   await gw.tickOnce();
   assert.equal(decodeSnap(pub.snaps[0]!).klines.length, 1);
-  assert.equal(await metricValue(registry, "klagg_gateway_rejected_klines_total", { reason: "unknown_symbol" }), 1);
-  assert.equal(await metricValue(registry, "klagg_gateway_rejected_klines_total", { reason: "unknown_interval" }), 1);
+  assert.equal(
+    await metricValue(registry, "klagg_gateway_rejected_klines_total", { reason: "unknown_symbol" }),
+    1,
+  );
+  assert.equal(
+    await metricValue(registry, "klagg_gateway_rejected_klines_total", { reason: "unknown_interval" }),
+    1,
+  );
   assert.ok(lines.some((l) => l.level === "warn" && l.symbol === "ZZZ"));
 });
 
@@ -231,7 +242,10 @@ test("the tick never waits for a stalled Kafka producer", async () => {
   assert.equal(producer.sends, 1, "one send is stuck; the ticks went on");
   producer.resume();
   await drainKafka(kafka);
-  const last = producer.klines().filter((k) => k.symbol === "AAA").at(-1);
+  const last = producer
+    .klines()
+    .filter((k) => k.symbol === "AAA")
+    .at(-1);
   assert.equal(last?.close, "4.0", "coalesced open updates deliver the newest state");
   await kafka.stop(100);
 });
@@ -260,7 +274,12 @@ test("when closed klines overflow the queue the worker is not acked and nothing 
   await gw.tickOnce();
   assert.equal(w0.retainedCount, 0, "handed off and acked once there was room");
   await drainKafka(kafka);
-  const closed = new Set(producer.klines().filter((k) => k.closed).map((k) => k.openTime));
+  const closed = new Set(
+    producer
+      .klines()
+      .filter((k) => k.closed)
+      .map((k) => k.openTime),
+  );
   assert.equal(closed.size, 5);
   await kafka.stop(100);
 });

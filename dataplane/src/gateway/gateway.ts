@@ -95,7 +95,13 @@ export class Gateway {
     this.workers = ports.workers.map(({ endpoint, puller }) => ({
       endpoint,
       puller,
-      health: new WorkerHealth(endpoint.name, config.timeoutAlertThreshold, ports.log, ports.metrics, this.now),
+      health: new WorkerHealth(
+        endpoint.name,
+        config.timeoutAlertThreshold,
+        ports.log,
+        ports.metrics,
+        this.now,
+      ),
       epoch: 0,
       ackVersion: 0,
       sourceDone: false,
@@ -167,7 +173,7 @@ export class Gateway {
     return () => this.listeners.delete(listener);
   }
 
-  /** The newest snapshot, if any tick ran. */
+  /** The newest snapshot, if any tick ran; its bytes stay valid until the next tick unless `retain()`ed. */
   latestSnapshot(): GatewaySnapshot | undefined {
     return this.latest;
   }
@@ -200,7 +206,10 @@ export class Gateway {
       const results = await context.with(ctx, () => Promise.all(this.workers.map((w) => this.pull(w))));
       return context.with(ctx, () => this.finishTick(results, t0, formatTraceparent(span.spanContext())));
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: err instanceof Error ? err.message : String(err),
+      });
       throw err;
     } finally {
       span.end();
@@ -235,14 +244,20 @@ export class Gateway {
       const closed = closedCount(r);
       // The limit bounds the backlog, not one answer: an empty queue takes any answer, so a
       // worker with more unacked closed klines than the limit is never refused forever.
-      if (closed > room && !(kafka !== undefined && kafka.depth().closed === 0 && room === kafka.closedRoom())) {
+      if (
+        closed > room &&
+        !(kafka !== undefined && kafka.depth().closed === 0 && room === kafka.closedRoom())
+      ) {
         this.ports.metrics.kafkaClosedOverflow.inc(closed);
-        this.ports.log.error("kafka hand-off queue full of closed klines: worker answer not handed off, not acked", {
-          worker: ws.endpoint.name,
-          closed,
-          room,
-          limit: this.config.kafkaQueueLimit,
-        });
+        this.ports.log.error(
+          "kafka hand-off queue full of closed klines: worker answer not handed off, not acked",
+          {
+            worker: ws.endpoint.name,
+            closed,
+            room,
+            limit: this.config.kafkaQueueLimit,
+          },
+        );
         continue;
       }
       room -= closed;

@@ -6,7 +6,12 @@
  * bus sees fewer, never stale, snapshots.
  */
 import { fromBinary } from "@bufbuild/protobuf";
-import { SnapshotSchema, SnapshotUpdateSchema, type Snapshot, type SnapshotUpdate } from "../gen/klagg/v1/snapshot_pb.js";
+import {
+  SnapshotSchema,
+  SnapshotUpdateSchema,
+  type Snapshot,
+  type SnapshotUpdate,
+} from "../gen/klagg/v1/snapshot_pb.js";
 import type { Logger } from "../obs/log.js";
 import { CoalescingPublisher } from "./coalescing-publisher.js";
 import type { GatewaySnapshot } from "./ports.js";
@@ -30,7 +35,10 @@ export class InProcessPublisher extends CoalescingPublisher {
   protected async deliver(snap: GatewaySnapshot): Promise<void> {
     // Yield first so the decode never runs inside the tick that published.
     await Promise.resolve();
-    await this.sink.publish(fromBinary(SnapshotSchema, snap.bytes), fromBinary(SnapshotUpdateSchema, snap.updateBytes));
+    await this.sink.publish(
+      fromBinary(SnapshotSchema, snap.bytes),
+      fromBinary(SnapshotUpdateSchema, snap.updateBytes),
+    );
   }
 
   protected onFailure(err: unknown, snap: GatewaySnapshot): void {

@@ -241,13 +241,20 @@ export class KafkaHandoff {
     const parent = contextOf(this.queue[ticks - 1]!.traceparent);
     const span = tracer.startSpan(
       "kafka.produce",
-      { kind: SpanKind.PRODUCER, links, attributes: { "messaging.system": "kafka", "klagg.records": records.length } },
+      {
+        kind: SpanKind.PRODUCER,
+        links,
+        attributes: { "messaging.system": "kafka", "klagg.records": records.length },
+      },
       parent,
     );
     try {
       await this.producer.send(records);
     } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+      span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: err instanceof Error ? err.message : String(err),
+      });
       throw err;
     } finally {
       span.end();
@@ -300,6 +307,8 @@ export class KafkaHandoff {
         open_left: this.pendingOpen,
       });
     }
-    await this.producer.close().catch((err: unknown) => this.log.warn("kafka producer close failed", { err }));
+    await this.producer
+      .close()
+      .catch((err: unknown) => this.log.warn("kafka producer close failed", { err }));
   }
 }

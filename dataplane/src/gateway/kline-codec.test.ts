@@ -4,7 +4,12 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { KlineBatchSchema, KlineSchema } from "../gen/klagg/v1/kline_pb.js";
 import { SnapshotSchema } from "../gen/klagg/v1/snapshot_pb.js";
 import { ByteWriter } from "./byte-writer.js";
-import { writeBatchHeader, writeEnvelopeHeader, writeEnvelopeTrailer, writeTaggedWireKline } from "./kline-codec.js";
+import {
+  writeBatchHeader,
+  writeEnvelopeHeader,
+  writeEnvelopeTrailer,
+  writeTaggedWireKline,
+} from "./kline-codec.js";
 
 function kline(over: Partial<Record<string, unknown>> = {}) {
   return create(KlineSchema, {
@@ -31,7 +36,10 @@ function kline(over: Partial<Record<string, unknown>> = {}) {
 
 /** The KlineBatch encoding protobuf-es produces, as the reference. */
 function reference(klines: ReturnType<typeof kline>[]): Uint8Array {
-  return toBinary(KlineBatchSchema, create(KlineBatchSchema, { aggregator: "a", seq: 7n, producedAt: 99n, klines }));
+  return toBinary(
+    KlineBatchSchema,
+    create(KlineBatchSchema, { aggregator: "a", seq: 7n, producedAt: 99n, klines }),
+  );
 }
 
 function handWritten(klines: ReturnType<typeof kline>[], initial = 64): Uint8Array {
@@ -56,7 +64,9 @@ test("negative trade ids, non-ASCII symbols and long strings encode like protobu
 });
 
 test("a kline body shorter than 128 bytes gets a one-byte length prefix", () => {
-  const ks = [kline({ symbol: "A", open: "", high: "", low: "", close: "", quoteVolume: "", takerBuyQuoteVolume: "" })];
+  const ks = [
+    kline({ symbol: "A", open: "", high: "", low: "", close: "", quoteVolume: "", takerBuyQuoteVolume: "" }),
+  ];
   const bytes = handWritten(ks);
   assert.deepEqual(bytes, reference(ks));
   const decoded = fromBinary(KlineBatchSchema, bytes);

@@ -40,7 +40,11 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       help: "Ticks that started late because the previous one overran its slot.",
       registers,
     }),
-    snapshotSeq: new Gauge({ name: `${P}snapshot_seq`, help: "Sequence number of the newest snapshot.", registers }),
+    snapshotSeq: new Gauge({
+      name: `${P}snapshot_seq`,
+      help: "Sequence number of the newest snapshot.",
+      registers,
+    }),
     pullDuration: new Histogram({
       name: `${P}worker_pull_duration_seconds`,
       help: "Latency of successful worker pulls.",

@@ -60,10 +60,24 @@ export interface WorkerPuller {
   close?(): void | Promise<void>;
 }
 
+/** A hold on a snapshot's buffers; `release` exactly once when done with them. */
+export interface SnapshotLease {
+  release(): void;
+  /**
+   * Releases without returning the buffer to the pool: for holders that cannot
+   * be sure nobody still reads it (e.g. a socket write that may be pending after a timeout).
+   */
+  abandon(): void;
+}
+
 /**
  * One tick's immutable snapshot, already encoded: `bytes` is a
  * `klagg.v1.Snapshot`, `updateBytes` the `klagg.v1.SnapshotUpdate` of the
- * same seq. Neither buffer is ever written after the snapshot is handed out.
+ * same seq. The bytes are never written while anybody holds a lease: they are
+ * valid during the `publish` call / tick listener that hands the snapshot
+ * out, and as long as the receiver holds a `retain()`ed lease. (The gateway
+ * recycles snapshot buffers: a fresh 15 MB buffer per tick costs more in page
+ * faults than the whole tick is allowed to take.)
  */
 export interface GatewaySnapshot {
   readonly aggregator: string;
@@ -72,11 +86,14 @@ export interface GatewaySnapshot {
   /** Gateway wall clock of the tick, ms. */
   readonly time: number;
   readonly bytes: Uint8Array;
+  /** A fresh buffer per tick (never recycled): may be kept without a lease. */
   readonly updateBytes: Uint8Array;
   /** Klines carried by the update (changed slots plus superseded/late klines of the tick). */
   readonly changedCount: number;
   /** Klines in the full snapshot (slots that ever received a kline). */
   readonly klineCount: number;
+  /** Keeps `bytes` valid (and unchanged) until the lease is released. */
+  retain(): SnapshotLease;
 }
 
 /** Where snapshots go (Redis, in-process bus). Must never block or throw into the tick. */
@@ -86,6 +103,7 @@ export interface SnapshotPublisher {
   /**
    * Hands over the tick's snapshot. Returns at once; a publisher that is
    * still busy keeps only the newest snapshot (readers detect the seq gap).
+   * A publisher that uses the bytes after returning must `retain()` them.
    * `traceparent` is the tick span's W3C trace context (empty when untraced).
    */
   publish(snapshot: GatewaySnapshot, traceparent: string): void;

@@ -16,8 +16,14 @@
  */
 import { ByteWriter } from "./byte-writer.js";
 import type { GlobalState } from "./global-state.js";
-import { writeEnvelopeHeader, writeEnvelopeTrailer, writeTaggedKline, writeTaggedWireKline } from "./kline-codec.js";
+import {
+  writeEnvelopeHeader,
+  writeEnvelopeTrailer,
+  writeTaggedKline,
+  writeTaggedWireKline,
+} from "./kline-codec.js";
 import type { GatewaySnapshot, WireKline } from "./ports.js";
+import { BufferPool, PooledSnapshot } from "./snapshot-pool.js";
 
 /** Flags of one hand-off entry. */
 export const ENTRY_CLOSED = 1;
@@ -53,7 +59,8 @@ export interface BuiltTick {
 
 /** Incremental snapshot encoder for one `GlobalState`. */
 export class SnapshotBuilder {
-  private prev: Buffer = Buffer.alloc(0);
+  private prev: PooledSnapshot | undefined;
+  private readonly pool = new BufferPool();
   private readonly encOff: Int32Array;
   private readonly encLen: Int32Array;
   private klineBytes = 0;
@@ -87,12 +94,7 @@ export class SnapshotBuilder {
    * Encodes the tick: the state's changed slots plus `extras`. `forwardWorker[w]`
    * says whether changes written by worker `w` go to Kafka this tick.
    */
-  build(
-    seq: number,
-    time: number,
-    extras: readonly ExtraKline[],
-    forwardWorker: Uint8Array,
-  ): BuiltTick {
+  build(seq: number, time: number, extras: readonly ExtraKline[], forwardWorker: Uint8Array): BuiltTick {
     const st = this.state;
     const sym = st.layout.symbols;
     const ivs = st.layout.intervals;
@@ -135,31 +137,48 @@ export class SnapshotBuilder {
       const start = w.pos;
       writeTaggedWireKline(w, x.kline);
       if (x.forward) {
-        this.addEntry(entries++, x.slot, start, w.pos - start, ENTRY_EXTRA | (x.kline.closed ? ENTRY_CLOSED : 0));
+        this.addEntry(
+          entries++,
+          x.slot,
+          start,
+          w.pos - start,
+          ENTRY_EXTRA | (x.kline.closed ? ENTRY_CLOSED : 0),
+        );
       }
     }
     this.head.reset();
     writeEnvelopeHeader(this.head, this.aggregator, seq, time);
     this.tail.reset();
     writeEnvelopeTrailer(this.tail, this.gatewayEpoch);
-    const bytes = this.assembleSnapshot(newKlineBytes);
     const headLen = this.head.pos;
     const update = Buffer.allocUnsafeSlow(headLen + w.pos + this.tail.pos);
     this.head.buf.copy(update, 0, 0, headLen);
     w.buf.copy(update, headLen, 0, w.pos);
     this.tail.buf.copy(update, headLen + w.pos, 0, this.tail.pos);
     for (let i = 0; i < entries; i++) this.eOff[i] = this.eOff[i]! + headLen;
-    return {
-      snapshot: {
+    const size = headLen + newKlineBytes + this.tail.pos;
+    const out = this.pool.take(size);
+    this.assembleSnapshot(out);
+    const snapshot = new PooledSnapshot(
+      {
         aggregator: this.aggregator,
         gatewayEpoch: this.gatewayEpoch,
         seq,
         time,
-        bytes,
         updateBytes: update,
         changedCount: st.changedCount + extras.length,
         klineCount: st.filled,
       },
+      out,
+      size,
+      this.pool,
+    );
+    // The builder's own lease on the previous snapshot (its copy source) ends here.
+    this.prev?.unref(true);
+    this.prev = snapshot;
+    this.klineBytes = newKlineBytes;
+    return {
+      snapshot,
       entries: {
         bytes: update,
         count: entries,
@@ -195,20 +214,24 @@ export class SnapshotBuilder {
     this.eFlags = f;
   }
 
-  /** New snapshot bytes: header, unchanged runs copied from the previous bytes, changed slots from scratch, trailer. */
-  private assembleSnapshot(newKlineBytes: number): Buffer {
+  /** Writes the new snapshot into `out`: header, unchanged runs copied from the previous bytes, changed slots from scratch, trailer. */
+  private assembleSnapshot(out: Buffer): void {
     const st = this.state;
     const headLen = this.head.pos;
-    const out = Buffer.allocUnsafeSlow(headLen + newKlineBytes + this.tail.pos);
     this.head.buf.copy(out, 0, 0, headLen);
-    const prev = this.prev;
+    const prev = this.prev?.buffer ?? out;
     const scratch = this.scratch.buf;
     const flag = st.changedFlag;
     const encOff = this.encOff;
     const encLen = this.encLen;
     let pos = headLen;
+    // Two kinds of runs, each copied with one call: unchanged slots (contiguous in the previous
+    // bytes) and changed slots whose encodings are contiguous in scratch (a symbol's intervals
+    // usually change together and arrive in order).
     let runFrom = -1;
     let runTo = -1;
+    let sFrom = -1;
+    let sTo = -1;
     const n = st.layout.slotCount;
     for (let s = 0; s < n; s++) {
       if (flag[s] === 1) {
@@ -219,14 +242,25 @@ export class SnapshotBuilder {
         runFrom = runTo = -1;
         const so = this.scratchOff[s]!;
         const len = this.scratchLen[s]!;
-        scratch.copy(out, pos, so, so + len);
-        encOff[s] = pos;
+        if (so !== sTo) {
+          if (sTo > sFrom) {
+            scratch.copy(out, pos, sFrom, sTo);
+            pos += sTo - sFrom;
+          }
+          sFrom = so;
+        }
+        sTo = so + len;
+        encOff[s] = pos + (so - sFrom);
         encLen[s] = len;
-        pos += len;
         continue;
       }
       const len = encLen[s]!;
       if (len === 0) continue;
+      if (sTo > sFrom) {
+        scratch.copy(out, pos, sFrom, sTo);
+        pos += sTo - sFrom;
+      }
+      sFrom = sTo = -1;
       const off = encOff[s]!;
       // Unchanged slots with content are contiguous in the previous bytes until a changed slot breaks the run.
       if (runFrom < 0) runFrom = runTo = off;
@@ -237,9 +271,15 @@ export class SnapshotBuilder {
       prev.copy(out, pos, runFrom, runTo);
       pos += runTo - runFrom;
     }
+    if (sTo > sFrom) {
+      scratch.copy(out, pos, sFrom, sTo);
+      pos += sTo - sFrom;
+    }
     this.tail.buf.copy(out, pos, 0, this.tail.pos);
-    this.prev = out;
-    this.klineBytes = newKlineBytes;
-    return out;
+  }
+
+  /** Pool statistics (tests, bench). */
+  get buffersAllocated(): number {
+    return this.pool.allocated;
   }
 }

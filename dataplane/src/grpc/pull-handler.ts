@@ -6,9 +6,10 @@
 import * as grpc from "@grpc/grpc-js";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { KlineEngine } from "../core/engine-api.js";
-import type { PullChunk, PullRequest } from "../gen/klagg/v1/worker_pb.js";
+import type { PullRequest } from "../gen/klagg/v1/worker_pb.js";
 import type { Logger } from "../obs/log.js";
-import { planChunks, toProtoKline } from "./kline-proto.js";
+import { planChunks } from "./kline-proto.js";
+import { encodePullChunk, type ChunkHead } from "./pull-encoder.js";
 import { metadataGetter } from "./trace-metadata.js";
 import { PULL_PATH } from "./service-def.js";
 
@@ -51,7 +52,7 @@ const tracer = trace.getTracer("klagg-grpc");
 /** Builds the grpc-js handler for `Pull`. */
 export function createPullHandler(
   opts: PullHandlerOptions,
-): grpc.handleServerStreamingCall<PullRequest, PullChunk> {
+): grpc.handleServerStreamingCall<PullRequest, Buffer> {
   const maxCount = opts.maxKlinesPerChunk ?? DEFAULT_MAX_KLINES_PER_CHUNK;
   const maxBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
   return (call) => {
@@ -111,41 +112,60 @@ export function createPullHandler(
         return;
       }
       const ranges = planChunks(view.klines, count, maxBytes);
-      const head = {
-        $typeName: "klagg.v1.PullChunk" as const,
+      // Full answers carry the symbol list, spread over the chunks in bounded slices.
+      const symbolSlices = view.full ? sliceSymbols(opts.symbols) : [];
+      const chunks = Math.max(ranges.length, symbolSlices.length);
+      const head: ChunkHead = {
         worker: opts.workerName,
-        epoch: BigInt(view.epoch),
-        version: BigInt(view.version),
+        epoch: view.epoch,
+        version: view.version,
         full: view.full,
         sourceDone,
       };
       const info = { ...base, version: view.version, full: view.full, klines: view.klines.length };
       try {
-        for (let i = 0; i < ranges.length && !cancelled; i++) {
-          const [from, to] = ranges[i]!;
-          const klines = new Array(to - from);
-          for (let j = from; j < to; j++) klines[j - from] = toProtoKline(view.klines[j]!);
-          const chunk: PullChunk = {
-            ...head,
-            last: i === ranges.length - 1,
-            chunkIndex: i,
-            klines,
-            symbols: view.full && i === 0 ? [...opts.symbols] : [],
-          };
+        for (let i = 0; i < chunks && !cancelled; i++) {
+          const [from, to] = ranges[i] ?? [0, 0];
+          const chunk = encodePullChunk(
+            head,
+            i === chunks - 1,
+            i,
+            view.klines,
+            from,
+            to,
+            symbolSlices[i] ?? [],
+          );
           if (!call.write(chunk)) await waitDrain(call);
         }
       } catch (err) {
-        finish({ ...info, chunks: ranges.length }, err);
+        // Never leave the caller waiting for a `last` chunk that will not come.
+        opts.log?.error("pull answer failed", { err, epoch, ack_version: ackVersion });
+        if (!cancelled)
+          call.emit("error", { code: grpc.status.INTERNAL, details: `pull answer failed: ${String(err)}` });
+        finish({ ...info, chunks }, err);
         return;
       }
       if (!cancelled) call.end();
-      finish({ ...info, chunks: ranges.length, completed: !cancelled });
+      finish({ ...info, chunks, completed: !cancelled });
     });
   };
 }
 
+/**
+ * Symbols per chunk: 4,096 symbols of at most 40 bytes stay under 180 KB, so a
+ * chunk with klines up to its byte budget (1 MiB) remains far below 4 MiB.
+ */
+export const SYMBOLS_PER_CHUNK = 4096;
+
+function sliceSymbols(symbols: readonly string[]): Array<readonly string[]> {
+  const out: Array<readonly string[]> = [];
+  for (let i = 0; i < symbols.length; i += SYMBOLS_PER_CHUNK)
+    out.push(symbols.slice(i, i + SYMBOLS_PER_CHUNK));
+  return out;
+}
+
 /** Resolves when the stream can take more, or the call ends (then the loop sees `cancelled`). */
-function waitDrain(call: grpc.ServerWritableStream<PullRequest, PullChunk>): Promise<void> {
+function waitDrain(call: grpc.ServerWritableStream<PullRequest, Buffer>): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       call.off("drain", done);

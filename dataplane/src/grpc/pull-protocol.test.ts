@@ -8,8 +8,8 @@ import { INTERVALS } from "../core/types.js";
 import type { PullChunk, PullRequest } from "../gen/klagg/v1/worker_pb.js";
 import { FakeEngine } from "./fake-engine.test-helper.js";
 import { fromProtoKline } from "./kline-proto.js";
-import type { PullInfo } from "./pull-handler.js";
-import { pullChunkCodec, workerServiceDefinition } from "./service-def.js";
+import { SYMBOLS_PER_CHUNK, type PullInfo } from "./pull-handler.js";
+import { pullChunkCodec, workerServiceDefinition, workerServiceWireDefinition } from "./service-def.js";
 import { WorkerClient, WorkerPullError } from "./worker-client.js";
 import { WorkerGrpcServer } from "./worker-server.js";
 
@@ -284,4 +284,96 @@ describe("pull failures", () => {
       client.close();
     }
   });
+});
+
+describe("full answers with many symbols", () => {
+  test("a 10,000-symbol list is spread over several chunks and arrives whole, in order", async () => {
+    const symbols = Array.from({ length: 10_000 }, (_, i) => `SYMBOL${String(i).padStart(5, "0")}USDT`);
+    const engine = new FakeEngine(EPOCH);
+    engine.set(symbols[0]!, "1m", T0, "1.5");
+    const pulls: PullInfo[] = [];
+    const server = new WorkerGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      workerName: "many",
+      engine,
+      symbols,
+      onPull: (i) => pulls.push(i),
+    });
+    const client = new WorkerClient(`127.0.0.1:${await server.start()}`);
+    try {
+      const r = await client.pull({ epoch: 0, ackVersion: 0 }, 5000);
+      assert.deepEqual(r.symbols, symbols);
+      assert.equal(r.klines.length, 1);
+      assert.equal(r.chunks, Math.ceil(10_000 / SYMBOLS_PER_CHUNK));
+      const inc = await client.pull({ epoch: EPOCH, ackVersion: r.version }, 5000);
+      assert.deepEqual(inc.symbols, [], "incremental answers carry no symbols");
+      assert.equal(inc.chunks, 1);
+    } finally {
+      client.close();
+      await server.stop(200);
+    }
+  });
+});
+
+describe("worker-side failures", () => {
+  test("an engine that throws answers INTERNAL at once, naming the worker, and is reported as failed", async () => {
+    const pulls: PullInfo[] = [];
+    const engine = {
+      pull: (): never => {
+        throw new Error("engine state corrupt");
+      },
+    };
+    const server = new WorkerGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      workerName: "broken",
+      engine,
+      symbols: ["BTCUSDT"],
+      onPull: (i) => pulls.push(i),
+    });
+    const client = new WorkerClient(`127.0.0.1:${await server.start()}`, { name: "broken-0" });
+    try {
+      const t = Date.now();
+      await assert.rejects(client.pull({ epoch: 0, ackVersion: 0 }, 5000), (e: unknown) => {
+        assert.ok(e instanceof WorkerPullError);
+        assert.equal(e.code, "INTERNAL");
+        assert.equal(e.worker, "broken-0");
+        assert.match(e.detail, /engine state corrupt/);
+        return true;
+      });
+      assert.ok(Date.now() - t < 2000, "the caller is not left waiting for its deadline");
+      assert.equal(pulls.length, 1);
+      assert.equal(pulls[0]!.completed, false);
+    } finally {
+      client.close();
+      await server.stop(200);
+    }
+  });
+});
+
+test("undecodable bytes from a worker reject the pull instead of yielding a partial answer", async () => {
+  const server = new grpc.Server();
+  server.addService(workerServiceWireDefinition, {
+    pull: (call: grpc.ServerWritableStream<PullRequest, Buffer>) => {
+      call.write(Buffer.from([0x0b, 0x01])); // wire type 3 (groups): not valid in a PullChunk
+      call.end();
+    },
+  });
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+  );
+  const client = new WorkerClient(`127.0.0.1:${port}`, { name: "garbled" });
+  try {
+    await assert.rejects(client.pull({ epoch: 0, ackVersion: 0 }, 2000), (e: unknown) => {
+      assert.ok(e instanceof WorkerPullError);
+      assert.equal(e.worker, "garbled");
+      assert.equal(e.code, "INTERNAL");
+      assert.match(e.detail, /parsing error: unsupported wire type 3/);
+      return true;
+    });
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
 });

@@ -17,6 +17,7 @@ import {
   type PullChunk,
   type PullRequest,
 } from "../gen/klagg/v1/worker_pb.js";
+import { decodePullChunk } from "./pull-decoder.js";
 
 /** Binary codec of one protobuf-es message type, in the shape grpc-js wants. */
 export interface Codec<T> {
@@ -72,6 +73,21 @@ export const HEALTH_WATCH_PATH = `/${HEALTH_SERVICE}/Watch`;
 export const workerServiceDefinition = {
   pull: method<PullRequest, PullChunk>(PULL_PATH, true, pullRequestCodec, pullChunkCodec),
 } satisfies grpc.ServiceDefinition;
+
+/**
+ * `klagg.v1.WorkerService` as the worker serves it: the handler writes chunks
+ * already encoded by `pull-encoder.ts` (byte-identical to toBinary), so the
+ * response serializer is the identity. Wire-compatible with the definition above.
+ */
+export const workerServiceWireDefinition = {
+  pull: method<PullRequest, Buffer>(PULL_PATH, true, pullRequestCodec, {
+    serialize: (bytes) => bytes,
+    deserialize: (bytes) => bytes,
+  }),
+} satisfies grpc.ServiceDefinition;
+
+/** The client's Pull response decoder: `pull-decoder.ts`, equal to fromBinary and about twice as fast. */
+export const fastPullChunkDeserialize = (bytes: Buffer): PullChunk => decodePullChunk(bytes);
 
 /** `grpc.health.v1.Health`: unary `Check`, server-streaming `Watch`. */
 export const healthServiceDefinition = {

@@ -13,8 +13,8 @@ import {
   HEALTH_CHECK_PATH,
   healthRequestCodec,
   healthResponseCodec,
+  fastPullChunkDeserialize,
   PULL_PATH,
-  pullChunkCodec,
   pullRequestCodec,
 } from "./service-def.js";
 import { metadataSetter } from "./trace-metadata.js";
@@ -141,7 +141,7 @@ export class WorkerClient {
       const call = this.client.makeServerStreamRequest(
         PULL_PATH,
         pullRequestCodec.serialize,
-        pullChunkCodec.deserialize,
+        fastPullChunkDeserialize,
         {
           $typeName: "klagg.v1.PullRequest",
           epoch: BigInt(req.epoch),

@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../obs/log.js";
 import { HealthService, ServingStatus } from "./health.js";
 import { createPullHandler, type PullHandlerOptions, type PullInfo } from "./pull-handler.js";
-import { healthServiceDefinition, WORKER_SERVICE, workerServiceDefinition } from "./service-def.js";
+import { healthServiceDefinition, WORKER_SERVICE, workerServiceWireDefinition } from "./service-def.js";
 
 export type { PullInfo };
 
@@ -40,7 +40,7 @@ export class WorkerGrpcServer {
   private started = false;
 
   constructor(private readonly opts: WorkerServerOptions) {
-    this.server.addService(workerServiceDefinition, { pull: createPullHandler(opts) });
+    this.server.addService(workerServiceWireDefinition, { pull: createPullHandler(opts) });
     this.server.addService(healthServiceDefinition, this.health.implementation());
   }
 

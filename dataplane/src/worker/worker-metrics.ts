@@ -37,7 +37,8 @@ export function createWorkerMetrics(registry: Registry, stats: () => EngineStats
     registers,
     collect() {
       this.reset();
-      for (const [reason, n] of Object.entries(stats().rejected)) this.inc({ reason, stage: "engine" }, n ?? 0);
+      for (const [reason, n] of Object.entries(stats().rejected))
+        this.inc({ reason, stage: "engine" }, n ?? 0);
       for (const [reason, n] of sourceRejects) this.inc({ reason, stage: "source" }, n);
     },
   });
@@ -64,11 +65,27 @@ export function createWorkerMetrics(registry: Registry, stats: () => EngineStats
       });
     }
   };
-  fromStats("klagg_worker_late_trades_total", "Late trades accepted within the grace period.", "lateAccepted", true);
-  fromStats("klagg_worker_trade_id_gaps_total", "Gaps seen in a symbol's trade ids.", "gaps", true);
-  fromStats("klagg_worker_missing_trade_ids_total", "Trade ids missing in those gaps.", "missingTradeIds", true);
+  fromStats(
+    "klagg_worker_late_trades_total",
+    "Late trades accepted within the grace period.",
+    "lateAccepted",
+    true,
+  );
+  // Gaps can be filled by late trades, so these two go down too: gauges, not counters.
+  fromStats("klagg_worker_trade_id_gaps", "Open gaps in the symbols' trade ids.", "gaps", false);
+  fromStats(
+    "klagg_worker_missing_trade_ids",
+    "Trade ids currently missing in those gaps.",
+    "missingTradeIds",
+    false,
+  );
   fromStats("klagg_worker_open_klines", "Klines currently open.", "openKlines", false);
-  fromStats("klagg_worker_retained_closed_klines", "Closed klines held until a pull acks them.", "retainedClosed", false);
+  fromStats(
+    "klagg_worker_retained_closed_klines",
+    "Closed klines held until a pull acks them.",
+    "retainedClosed",
+    false,
+  );
   const pullSeconds = new Histogram({
     name: "klagg_worker_pull_duration_seconds",
     help: "Time to answer one Pull (engine pull, conversion, writing every chunk).",

@@ -39,10 +39,11 @@ export interface WorkerProcessOptions {
   /** Do not start the /metrics HTTP server (embedding, tests). */
   readonly noMetricsServer?: boolean;
   /**
-   * Close quiet klines from the wall clock. Default: unless the source is a
-   * replay, whose historical trade times the wall clock would close (and reject).
+   * The clock that closes quiet klines: "wall" (Date.now, live sources) or
+   * "trades" (the newest trade time seen, for replays, whose historical times
+   * the wall clock would close and reject). Default: "trades" for replays.
    */
-  readonly advanceClock?: boolean;
+  readonly clock?: "wall" | "trades";
   /** Close every kline when the source ends by itself. Default: when the source is a replay. */
   readonly closeAllOnEnd?: boolean;
 }
@@ -61,7 +62,8 @@ export class WorkerProcess {
   private readonly metrics: WorkerMetrics;
   private readonly source: TradeSource;
   private readonly sourceAbort = new AbortController();
-  private readonly advanceClock: boolean;
+  private readonly clock: "wall" | "trades";
+  private maxTradeTime = 0;
   private readonly closeAllOnEnd: boolean;
   private state: State = "new";
   private sourceEnded = false;
@@ -77,7 +79,9 @@ export class WorkerProcess {
   constructor(private readonly opts: WorkerProcessOptions) {
     const c = opts.config;
     this.now = opts.now ?? Date.now;
-    this.log = (opts.log ?? createLogger("worker", { level: c.common.logLevel })).child({ worker: c.workerName });
+    this.log = (opts.log ?? createLogger("worker", { level: c.common.logLevel })).child({
+      worker: c.workerName,
+    });
     this.rejectLog = new RateLimitedLog(this.log);
     this.engine = createEngine({
       symbols: c.symbols,
@@ -89,8 +93,9 @@ export class WorkerProcess {
     });
     this.registry = opts.registry ?? createRegistry("klagg-worker");
     this.metrics = createWorkerMetrics(this.registry, () => this.engine.stats());
-    this.source = opts.source ?? createTradeSource(c.source, { symbols: c.symbols, log: this.log, now: this.now });
-    this.advanceClock = opts.advanceClock ?? c.source.kind !== "replay";
+    this.source =
+      opts.source ?? createTradeSource(c.source, { symbols: c.symbols, log: this.log, now: this.now });
+    this.clock = opts.clock ?? (c.source.kind === "replay" ? "trades" : "wall");
     this.closeAllOnEnd = opts.closeAllOnEnd ?? c.source.kind === "replay";
     this.server = new WorkerGrpcServer({
       host: c.grpcHost,
@@ -151,10 +156,8 @@ export class WorkerProcess {
       grpc_port: this.grpcPort,
       metrics_port: this.metricsPort,
     });
-    if (this.advanceClock) {
-      this.advanceTimer = setInterval(() => this.engine.advanceTime(this.now()), ADVANCE_INTERVAL_MS);
-      this.advanceTimer.unref();
-    }
+    this.advanceTimer = setInterval(() => this.advanceClock(), ADVANCE_INTERVAL_MS);
+    this.advanceTimer.unref();
     this.sourceRun = this.runSource();
     if (signal) {
       if (signal.aborted) void this.stop();
@@ -168,12 +171,22 @@ export class WorkerProcess {
     return this.stopping;
   }
 
+  /** Closes quiet klines up to the clock's time (nothing before the first trade on the trades clock). */
+  private advanceClock(): void {
+    const t = this.clock === "wall" ? this.now() : this.maxTradeTime;
+    if (t > 0) this.engine.advanceTime(t);
+  }
+
   private sink(): TradeSink {
     return {
       onTrade: (trade) => {
         const reason = this.engine.ingest(trade);
+        if (reason === undefined && trade.time > this.maxTradeTime) this.maxTradeTime = trade.time;
         if (reason !== undefined) {
-          this.rejectLog.warn(reason, "trade rejected by the engine", { symbol: trade.symbol, id: trade.firstId });
+          this.rejectLog.warn(reason, "trade rejected by the engine", {
+            symbol: trade.symbol,
+            id: trade.firstId,
+          });
         }
       },
       onReject: (reason: RejectReason, detail: string) => {
@@ -190,7 +203,11 @@ export class WorkerProcess {
       this.sourceEnded = true;
       if (this.closeAllOnEnd) this.engine.closeAll();
       const s = this.engine.stats();
-      this.log.info("source finished", { trades: s.tradesIn, open_klines: s.openKlines, version: this.engine.version });
+      this.log.info("source finished", {
+        trades: s.tradesIn,
+        open_klines: s.openKlines,
+        version: this.engine.version,
+      });
     } catch (err) {
       if (this.sourceAbort.signal.aborted) return;
       this.sourceFailed = true;
@@ -206,9 +223,13 @@ export class WorkerProcess {
     }
   }
 
-  /** True when a pull acknowledged the current version (so every closed kline was delivered). */
+  /**
+   * True when a pull acknowledged the current version: every change, closed
+   * klines included, reached the caller. (The engine may still hold closed
+   * klines inside their grace period, so retainedClosed need not be 0.)
+   */
   private allAcked(): boolean {
-    return this.lastAck >= this.engine.version && this.engine.stats().retainedClosed === 0;
+    return this.lastAck >= this.engine.version;
   }
 
   private async shutdown(): Promise<void> {

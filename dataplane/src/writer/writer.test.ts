@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { afterEach, test } from "node:test";
 import assert from "node:assert/strict";
 import { parseWriterConfig } from "../config/writer.js";
 import { createLogger } from "../obs/log.js";
@@ -98,6 +98,12 @@ class FakeSink implements RowSink {
     this.closed = true;
   }
 }
+
+const running: { stop(): Promise<void> }[] = [];
+// A failed assertion must not leave a writer's timers keeping the test process alive.
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((w) => w.stop()));
+});
 
 function setup(env: Record<string, string> = {}) {
   const config = parseWriterConfig({

@@ -19,7 +19,7 @@ import { CoalescingBuffer, flushDecision, shouldPause, type Drained } from "./co
 import { decodeKlineMessage } from "./decode.js";
 import { KafkaSource } from "./kafka-adapter.js";
 import { createWriterMetrics, type WriterMetrics } from "./metrics.js";
-import { partitionKey, type ConsumedBatch, type MessageSource } from "./ports.js";
+import { partitionKey, type ConsumedBatch, type ConsumedMessage, type MessageSource } from "./ports.js";
 import type { KlineRow } from "./row.js";
 import { InsertSpans, startConsumeSpan, TraceCollector } from "./tracing.js";
 
@@ -79,6 +79,8 @@ class WriterLoop implements Writer {
   private handling: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private sinkFailing = false;
+  /** When a commit failed and its offsets wait for a retry (undefined when none wait). */
+  private commitFailedAt: number | undefined;
   private paused = false;
   private stopping: { at: number; done: Promise<void> } | undefined;
 
@@ -165,31 +167,36 @@ class WriterLoop implements Writer {
       const lag = BigInt(batch.highWatermark) - BigInt(last.offset) - 1n;
       this.metrics.consumerLag.set({ partition: String(batch.partition) }, Number(lag < 0n ? 0n : lag));
     }
-    for (const m of batch.messages) {
-      const span = startConsumeSpan(m.headers, m);
-      const res = decodeKlineMessage(m.value);
-      try {
-        if (res.ok) {
-          this.buffer.add(res.rows, m.topic, m.partition, BigInt(m.offset), this.now());
-          this.metrics.messages.inc({ result: "ok" });
-          this.metrics.rowsIn.inc(res.rows.length);
-          span.setAttribute("klagg.rows", res.rows.length);
-          this.traces.add(span);
-        } else {
-          span.setAttribute("klagg.dead_letter_reason", res.reason);
-          // Awaited: the offset may only be committed once the message is safe in the dead-letter topic.
-          await this.source.deadLetter(m, res.reason, res.detail);
-          this.buffer.add([], m.topic, m.partition, BigInt(m.offset), this.now());
-          this.metrics.messages.inc({ result: "dead_letter" });
-          this.metrics.deadLetters.inc({ reason: res.reason });
-          const where = { topic: m.topic, partition: m.partition, offset: m.offset, detail: res.detail };
-          this.rejections.warn(res.reason, "message sent to the dead-letter topic", where);
-        }
-      } finally {
-        span.end();
-      }
+    try {
+      for (const m of batch.messages) await this.onMessage(m);
+    } finally {
+      this.evaluate();
     }
-    this.evaluate();
+  }
+
+  private async onMessage(m: ConsumedMessage): Promise<void> {
+    const span = startConsumeSpan(m.headers, m);
+    const res = decodeKlineMessage(m.value);
+    try {
+      if (res.ok) {
+        this.buffer.add(res.rows, m.topic, m.partition, BigInt(m.offset), this.now());
+        this.metrics.messages.inc({ result: "ok" });
+        this.metrics.rowsIn.inc(res.rows.length);
+        span.setAttribute("klagg.rows", res.rows.length);
+        this.traces.add(span);
+      } else {
+        span.setAttribute("klagg.dead_letter_reason", res.reason);
+        // Awaited: the offset may only be committed once the message is safe in the dead-letter topic.
+        await this.source.deadLetter(m, res.reason, res.detail);
+        this.buffer.add([], m.topic, m.partition, BigInt(m.offset), this.now());
+        this.metrics.messages.inc({ result: "dead_letter" });
+        this.metrics.deadLetters.inc({ reason: res.reason });
+        const where = { topic: m.topic, partition: m.partition, offset: m.offset, detail: res.detail };
+        this.rejections.warn(res.reason, "message sent to the dead-letter topic", where);
+      }
+    } finally {
+      span.end();
+    }
   }
 
   /** Re-checks the pause and flush policies; called after every change of state. */
@@ -209,7 +216,7 @@ class WriterLoop implements Writer {
       });
     }
     if (this.flushing || this.stopping) return;
-    const oldest = this.buffer.oldestAt ?? (this.pendingCommit.size > 0 ? this.now() : undefined);
+    const oldest = this.buffer.oldestAt ?? this.commitFailedAt;
     const d = flushDecision(this.buffer.size, oldest, this.now(), this.limits());
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -241,6 +248,7 @@ class WriterLoop implements Writer {
     if (offsets.length === 0) return;
     try {
       await this.source.commit(offsets);
+      this.commitFailedAt = undefined;
       for (const o of offsets) {
         if (this.pendingCommit.get(partitionKey(o.topic, o.partition))?.offset === o.offset) {
           this.pendingCommit.delete(partitionKey(o.topic, o.partition));
@@ -249,6 +257,7 @@ class WriterLoop implements Writer {
     } catch (err) {
       // Rows are in ClickHouse; the offsets stay pending and go with the next commit (a replay is harmless).
       this.metrics.commitFailures.inc();
+      this.commitFailedAt ??= this.now();
       this.log.warn("offset commit failed, will retry", { error: err });
     }
   }

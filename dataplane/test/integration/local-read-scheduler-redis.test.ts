@@ -26,6 +26,7 @@ let redis: Redis;
 before(() => {
   if (!REDIS_URL) throw new Error("REDIS_URL is not set: run under `deploy/local/klagg-infra with-infra -- ...`");
   redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3, retryStrategy: () => 100 });
+  redis.on("error", () => {}); // reconnects on its own during the restart test
 });
 
 after(async () => {

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers: messages, errors, ports, pid files, readiness waits.
 # Every process is started in its own session (setsid) and recorded as "<pid> <start-time>" in
 # $PID_DIR/<proc>.pid; stop_proc signals only a process whose pid AND kernel start time still match,
@@ -39,7 +40,7 @@ spawn() {
   shift
   mkdir -p "$PID_DIR" "$LOG_DIR"
   printf '\n==== %s starting %s\n' "$(date -u +%FT%TZ)" "$name" >>"$LOG_DIR/$name.log"
-  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  setsid "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
   local pid=$!
   local start
   start=$(proc_start_time "$pid") || {

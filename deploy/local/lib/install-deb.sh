@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installs Debian packages with apt-get, without letting the package start its system-wide service
 # (ours run from the run directory on their own ports).
 
@@ -9,7 +10,8 @@ deb_install() {
   done
   ((${#missing[@]})) || return 0
   command -v apt-get >/dev/null || die "install failed: apt-get not found; install the Debian packages ${missing[*]} by hand"
-  local log="$KLAGG_CACHE/build/apt-$(date +%s).log" created_policy=""
+  local log created_policy=""
+  log="$KLAGG_CACHE/build/apt-$(date +%s).log"
   mkdir -p "$KLAGG_CACHE/build"
   info "installing Debian packages ${missing[*]} with apt-get (log: $log)"
   local sudo=""
@@ -21,9 +23,9 @@ deb_install() {
   fi
   local rc=0
   {
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}" ||
       { $sudo apt-get update -q && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends "${missing[@]}"; }
+        -o DPkg::Lock::Timeout=600 --no-install-recommends "${missing[@]}"; }
   } >"$log" 2>&1 || rc=$?
   [[ -n $created_policy ]] && $sudo rm -f /usr/sbin/policy-rc.d
   if ((rc != 0)); then

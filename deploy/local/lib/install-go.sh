@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Builds Go programs from the Go module proxy into the version-keyed tool cache.
 # Each tool gets a throwaway module under $KLAGG_CACHE/build/<tool>-<version>/ (never in the repository).
 
@@ -13,6 +14,14 @@ go_tool_build() {
   shift 6
   go_env_check
   local dir="$KLAGG_CACHE/build/$name-$version" log="$KLAGG_CACHE/build/$name-$version.log"
+  mkdir -p "$KLAGG_CACHE/build"
+  # One build per tool at a time (a prefetching `install` may race an `up`); the loser reuses the result.
+  exec 8>"$KLAGG_CACHE/build/$name-$version.lock"
+  flock 8
+  if [[ -d $bindir ]]; then
+    exec 8>&-
+    return 0
+  fi
   rm -rf "$dir" && mkdir -p "$dir"
   printf '%s\n' "$gomod" >"$dir/go.mod"
   if [[ -n $main_go ]]; then
@@ -26,10 +35,12 @@ go_tool_build() {
     if [[ -n $main_go ]]; then go mod tidy; else go get "$@"; fi >"$log" 2>&1 &&
     go build -trimpath -ldflags "-s -w $ldflags" -o "$tmp/" "$@" >>"$log" 2>&1); then
     rm -rf "$tmp"
+    exec 8>&-
     tail -n 30 "$log" >&2
     die "install failed: could not build $name $version (packages: $*) from the Go module proxy; see $log"
   fi
-  rm -rf "$bindir" && mv "$tmp" "$bindir"
+  rm -rf "$bindir" && mkdir -p "$(dirname "$bindir")" && mv "$tmp" "$bindir"
+  exec 8>&-
 }
 
 # install_kube: kube-apiserver and kubectl from k8s.io/kubernetes, each staging module pinned by a replace

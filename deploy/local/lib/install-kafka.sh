@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Installs Kafka from Maven Central: org.apache.kafka:kafka_2.13 and its runtime dependencies, copied as jars
 # into $KLAGG_CACHE/tools/kafka-<version>/libs by Maven (plus log4j2 so the broker logs to its run dir).
 
@@ -7,6 +8,10 @@ install_kafka() {
   command -v mvn >/dev/null || die "Maven (mvn) not found: install the Debian package 'maven'"
   command -v java >/dev/null || die "Java not found: install the Debian package 'openjdk-17-jre-headless'"
   local build="$KLAGG_CACHE/build/kafka-$KAFKA_VERSION" log="$KLAGG_CACHE/build/kafka-$KAFKA_VERSION.log"
+  mkdir -p "$KLAGG_CACHE/build"
+  exec 8>"$build.lock"
+  flock 8
+  [[ -f $dir/.complete ]] && { exec 8>&-; return 0; }
   rm -rf "$build" "$dir" && mkdir -p "$build"
   cat >"$build/pom.xml" <<POM
 <project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -29,4 +34,5 @@ POM
     die "install failed: Maven could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (Maven Central); see $log"
   fi
   touch "$dir/.complete"
+  exec 8>&-
 }

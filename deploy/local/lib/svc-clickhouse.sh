@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # ClickHouse from Debian's clickhouse-server (18.16 on bookworm). Config generated into the run dir;
 # data lives in $RUN_DIR/clickhouse/data and survives a restart.
 

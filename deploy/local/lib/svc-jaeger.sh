@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Jaeger v2 (built from the Go module proxy): OTLP gRPC/HTTP receivers, in-memory storage, query API,
 # everything on loopback and non-default ports. Traces do not survive a restart (in-memory by design).
 

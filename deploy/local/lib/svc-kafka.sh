@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Kafka (Maven Central jars) as one combined broker+controller KRaft node on Java 17.
 # Storage is formatted once (fixed cluster id); the log dir survives restarts.
 

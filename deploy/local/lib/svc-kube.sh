@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # etcd + kube-apiserver, run the way controller-runtime's envtest does: our own CA, a serving cert for
 # 127.0.0.1, service-account signing keys, RBAC authorization, and a client-certificate admin user in
 # system:masters. No controllers or kubelet: objects are stored and served, pods never run.
@@ -101,7 +102,7 @@ kube_start() {
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --allow-privileged=true \
     --service-cluster-ip-range=10.0.0.0/24 --service-account-issuer="https://127.0.0.1:$KUBE_APISERVER_PORT" \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
-    --disable-admission-plugins=ServiceAccount --v=1
+    --endpoint-reconciler-type=none --disable-admission-plugins=ServiceAccount --v=1
 }
 
 kube_wait() { wait_ready kube-apiserver 180 apiserver_ready_probe; }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Redis from Debian's redis-server, append-only file in the run dir so data survives a restart.
 
 redis_procs() { echo redis; }

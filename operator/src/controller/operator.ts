@@ -106,6 +106,11 @@ export class Operator {
     this.electing = this.elector.run(this.ac.signal);
   }
 
+  /** The client reconciles go through (tests count its requests). */
+  get client(): KubeClient {
+    return this.o.client;
+  }
+
   /** True while this instance reconciles. */
   isLeader(): boolean {
     return this.elector.isLeader();

@@ -91,26 +91,28 @@ export function computeStatus(s: StatusInput): KlineAggregatorStatus {
       state: p.symbols.length === 0 ? "Empty" : w.state,
     };
   });
-  const workerStates = s.shards.map((_, i) => workloadState(s.statefulSets[i], `StatefulSet ${s.statefulSetNames[i]}`));
-  const readyShards = workerStates.filter((w) => w.ready).length;
-  const notReady = workerStates
-    .map((w, i) => ({ w, i }))
-    .filter((x) => !x.w.ready)
-    .map((x) => `shard ${x.i}: ${x.w.why}`);
+  // Shards without symbols run no worker; they are reported as Degraded, not as unready workers.
+  const running = s.shards.map((p, i) => ({ p, i })).filter((x) => x.p.symbols.length > 0);
+  const workerStates = running.map((x) => ({
+    i: x.p.index,
+    w: workloadState(s.statefulSets[x.i], `StatefulSet ${s.statefulSetNames[x.i]}`),
+  }));
+  const readyShards = workerStates.filter((x) => x.w.ready).length;
+  const notReady = workerStates.filter((x) => !x.w.ready).map((x) => `shard ${x.i}: ${x.w.why}`);
   const gw = workloadState(s.gateway, `Deployment ${s.cr.metadata.name}-gateway`);
   const wr = workloadState(s.writer, `Deployment ${s.cr.metadata.name}-writer`);
   const empty = table.filter((t) => t.state === "Empty").map((t) => t.index);
 
   const conds: Omit<Condition, "lastTransitionTime" | "observedGeneration">[] = [];
-  const workersReady = readyShards === s.shards.length;
+  const workersReady = readyShards === running.length;
   conds.push(
     workersReady
-      ? { type: "WorkersReady", status: "True", reason: "AllShardsReady", message: `${readyShards}/${s.shards.length} worker shards ready` }
+      ? { type: "WorkersReady", status: "True", reason: "AllShardsReady", message: `${readyShards}/${running.length} worker shards ready` }
       : {
           type: "WorkersReady",
           status: "False",
           reason: "ShardsNotReady",
-          message: `${readyShards}/${s.shards.length} worker shards ready; ${notReady.join("; ")}`,
+          message: `${readyShards}/${running.length} worker shards ready; ${notReady.join("; ")}`,
         },
   );
   conds.push(

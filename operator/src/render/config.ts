@@ -15,7 +15,7 @@ export const SECRET_KEYS = [
   "KLAGG_REDIS_PASSWORD",
   "KLAGG_KAFKA_SASL_USERNAME",
   "KLAGG_KAFKA_SASL_PASSWORD",
-  "KLAGG_CLICKHOUSE_PASSWORD",
+  "CLICKHOUSE_PASSWORD",
 ] as const;
 
 function plain(name: string, value: string | number | undefined): V1EnvVar[] {
@@ -76,12 +76,18 @@ export function renderWorkerEnv(
   ];
 }
 
-/** Env of the gateway; `workers` defaults to the in-cluster addresses of every shard. */
+/**
+ * Env of the gateway. `shards` are the indexes of the shards that run a
+ * worker; each is listed as `name=address` (in-cluster DNS unless `address`
+ * is given, e.g. 127.0.0.1 ports for a local contract test).
+ */
 export function renderGatewayEnv(
   cr: KlineAggregator,
   spec: DefaultedSpec,
-  workers: readonly string[] = Array.from({ length: spec.shards }, (_, i) => workerAddress(cr, i)),
+  shards: readonly number[],
+  address: (shard: number) => string = (i) => workerAddress(cr, i),
 ): V1EnvVar[] {
+  const workers = shards.map((i) => `${names.workerStatefulSet(cr, i)}=${address(i)}`);
   return [
     ...plain("KLAGG_NAME", cr.metadata.name),
     ...plain("KLAGG_WORKERS", workers.join(",")),
@@ -97,14 +103,23 @@ export function renderGatewayEnv(
   ];
 }
 
-/** Env of the writer. */
+/**
+ * Env of the writer. Its parser (dataplane/src/config/writer.ts) reads
+ * KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and
+ * KLAGG_WRITER_GROUP; the contract test pins these names.
+ */
 export function renderWriterEnv(cr: KlineAggregator, spec: DefaultedSpec): V1EnvVar[] {
+  const sasl = spec.kafka.sasl;
   return [
-    ...kafkaEnv(spec),
-    ...plain("KLAGG_KAFKA_GROUP", spec.kafka.group ?? `klagg-writer-${cr.metadata.name}`),
-    ...plain("KLAGG_CLICKHOUSE_URL", spec.clickhouse.url),
-    ...plain("KLAGG_CLICKHOUSE_USER", spec.clickhouse.user),
-    ...secret("KLAGG_CLICKHOUSE_PASSWORD", spec.clickhouse.passwordSecretRef),
+    ...plain("KAFKA_BROKERS", spec.kafka.brokers.join(",")),
+    ...plain("KLAGG_KAFKA_TOPIC", spec.kafka.topic),
+    ...plain("KLAGG_KAFKA_SASL_MECHANISM", sasl?.mechanism),
+    ...secret("KLAGG_KAFKA_SASL_USERNAME", sasl?.usernameSecretRef),
+    ...secret("KLAGG_KAFKA_SASL_PASSWORD", sasl?.passwordSecretRef),
+    ...plain("KLAGG_WRITER_GROUP", spec.kafka.group ?? `klagg-writer-${cr.metadata.name}`),
+    ...plain("CLICKHOUSE_URL", spec.clickhouse.url),
+    ...plain("CLICKHOUSE_USER", spec.clickhouse.user),
+    ...secret("CLICKHOUSE_PASSWORD", spec.clickhouse.passwordSecretRef),
     ...commonEnv(spec, "klagg-writer"),
   ];
 }

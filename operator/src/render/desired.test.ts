@@ -123,8 +123,25 @@ test("the gateway is told every shard's stable in-cluster address", () => {
   const env = envToSource((gw as V1StatefulSet).spec!.template.spec!.containers[0]!.env!);
   assert.equal(
     env.KLAGG_WORKERS,
-    [0, 1, 2].map((i) => `spot-worker-${i}-0.spot-worker.markets.svc:50051`).join(","),
+    [0, 1, 2].map((i) => `spot-worker-${i}=spot-worker-${i}-0.spot-worker.markets.svc:50051`).join(","),
   );
   assert.equal(env.KLAGG_PULL_DEADLINE, "80ms");
   assert.equal(env.KLAGG_TICK, "100ms");
+});
+
+test("a shard that hashing leaves empty gets no StatefulSet and the gateway does not pull it", () => {
+  // Find a symbol set with an empty shard: 2 symbols over 2 shards collide often enough.
+  const pair = Array.from({ length: 50 }, (_, i) => [`A${i}USDT`, `B${i}USDT`]).find(
+    ([a, b]) => shardOf(a!, 2) === shardOf(b!, 2),
+  )!;
+  const { shards, children } = desiredState(sampleCr({ symbols: pair, shards: 2 }));
+  const empty = shards.find((s) => s.symbols.length === 0)!;
+  const full = shards.find((s) => s.symbols.length === 2)!;
+  assert.deepEqual(
+    children.filter((c) => c.kind === "StatefulSet").map((c) => c.metadata?.name),
+    [`spot-worker-${full.index}`],
+  );
+  const gw = children.find((c) => c.kind === "Deployment" && c.metadata?.name === "spot-gateway");
+  const env = envToSource((gw as V1StatefulSet).spec!.template.spec!.containers[0]!.env!);
+  assert.doesNotMatch(env.KLAGG_WORKERS!, new RegExp(`spot-worker-${empty.index}=`));
 });

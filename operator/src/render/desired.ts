@@ -37,13 +37,20 @@ export function desiredState(cr: KlineAggregator): DesiredState {
     symbols,
     configHash: configHash(renderWorkerEnv(cr, spec, index, symbols)),
   }));
+  const running = shards.filter((s) => s.symbols.length > 0);
   const children: object[] = [
     desiredServiceAccount(cr),
     desiredAssignmentConfigMap(cr, assignment),
     desiredWorkerService(cr),
     desiredGatewayService(cr),
-    ...shards.map((s) => desiredStatefulSet(cr, spec, s.index, s.symbols)),
-    desiredGatewayDeployment(cr, spec),
+    // A shard that hashing left without symbols gets no worker (its parser would refuse to start);
+    // status reports it as Empty and Degraded.
+    ...running.map((s) => desiredStatefulSet(cr, spec, s.index, s.symbols)),
+    desiredGatewayDeployment(
+      cr,
+      spec,
+      running.map((s) => s.index),
+    ),
     desiredWriterDeployment(cr, spec),
     desiredPdb(cr, "worker"),
     desiredPdb(cr, "writer"),

@@ -10,7 +10,11 @@ import { childMeta, componentLabels, METRICS_PORT, names, selectorLabels } from 
 import { metricsPort, podTemplate } from "./pod.js";
 
 /** The gateway Deployment. */
-export function desiredGatewayDeployment(cr: KlineAggregator, spec: DefaultedSpec): V1Deployment {
+export function desiredGatewayDeployment(
+  cr: KlineAggregator,
+  spec: DefaultedSpec,
+  shards: readonly number[],
+): V1Deployment {
   const labels = componentLabels(cr, "gateway");
   return {
     apiVersion: "apps/v1",
@@ -24,7 +28,7 @@ export function desiredGatewayDeployment(cr: KlineAggregator, spec: DefaultedSpe
         component: "gateway",
         labels,
         selector: selectorLabels(cr, "gateway"),
-        env: renderGatewayEnv(cr, spec),
+        env: renderGatewayEnv(cr, spec, shards),
         ports: [metricsPort],
         readinessPort: "metrics",
         resources: spec.resources?.gateway,

@@ -27,8 +27,16 @@ const FLAGS: FlagSpecs = {
   market: { type: "string", valueName: "MARKET", description: "spot | usdm | coinm (default: guessed)." },
   symbol: { type: "string", valueName: "SYMBOL", description: "Symbol of dump CSVs whose name lacks it." },
   grace: { type: "string", valueName: "DUR", description: "Late-trade grace period (default 2s)." },
-  "empty-klines": { type: "string", valueName: "BOOL", description: "Emit klines without trades (default true)." },
-  timezone: { type: "string", valueName: "OFFSET", description: "UTC offset for 1d+ klines (default +00:00)." },
+  "empty-klines": {
+    type: "string",
+    valueName: "BOOL",
+    description: "Emit klines without trades (default true).",
+  },
+  timezone: {
+    type: "string",
+    valueName: "OFFSET",
+    description: "UTC offset for 1d+ klines (default +00:00).",
+  },
 };
 
 const USAGE = formatUsage(
@@ -60,10 +68,13 @@ export async function run(argv: string[]): Promise<number> {
     if (inputs.length === 0) throw new ArgsError("--input is required");
     const outDir = args.get("out-dir");
     if (outDir === undefined) throw new ArgsError("--out-dir is required");
-    const flags = Object.fromEntries(["intervals", "grace", "empty-klines", "timezone", "market"].map((f) => [`--${f}`, args.get(f)]));
+    const flags = Object.fromEntries(
+      ["intervals", "grace", "empty-klines", "timezone", "market"].map((f) => [`--${f}`, args.get(f)]),
+    );
     const r = new ConfigReader(flags);
     const intervals = parseIntervalList(flags, "--intervals");
-    const market = r.raw("--market") === undefined ? await guessMarket(inputs) : r.oneOf("--market", MARKETS, undefined);
+    const market =
+      r.raw("--market") === undefined ? await guessMarket(inputs) : r.oneOf("--market", MARKETS, undefined);
     const summary = await aggregateFiles({
       inputs,
       outDir,
@@ -173,14 +184,18 @@ export async function guessMarket(files: readonly string[]): Promise<Market> {
   const guesses = new Set<Market>();
   for (const f of files) guesses.add(marketFromName(f) ?? marketFromContent(f, await peek(f)));
   if (guesses.size > 1) {
-    throw new ArgsError(`the input files look like different markets (${[...guesses].join(", ")}); pass --market`);
+    throw new ArgsError(
+      `the input files look like different markets (${[...guesses].join(", ")}); pass --market`,
+    );
   }
   return [...guesses][0] ?? "spot";
 }
 
 /** Market from a file name: `usdm-...`, `um-...`, `...-futures-um-...`, `coinm`/`cm`, `spot`. */
 export function marketFromName(path: string): Market | undefined {
-  const tokens = basename(path).toLowerCase().split(/[^a-z0-9]+/);
+  const tokens = basename(path)
+    .toLowerCase()
+    .split(/[^a-z0-9]+/);
   if (tokens.some((t) => t === "usdm" || t === "um")) return "usdm";
   if (tokens.some((t) => t === "coinm" || t === "cm")) return "coinm";
   if (tokens.includes("spot")) return "spot";
@@ -193,7 +208,8 @@ export function marketFromName(path: string): Market | undefined {
  * delivery date; futures dump CSVs have a header row, spot dumps none.
  */
 export function marketFromContent(path: string, head: string): Market {
-  const coin = /"s":"[A-Z0-9]+_(PERP|\d{6})"/.test(head) || /_(PERP|\d{6})$/.test(symbolFromFileName(path) ?? "");
+  const coin =
+    /"s":"[A-Z0-9]+_(PERP|\d{6})"/.test(head) || /_(PERP|\d{6})$/.test(symbolFromFileName(path) ?? "");
   if (coin) return "coinm";
   const csvHeader = /^[a-z_]+,/i.test(head.trimStart());
   return head.includes('"X":"') || csvHeader ? "usdm" : "spot";

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/kline.proto.
  */
 export const file_klagg_v1_kline: GenFile = /*@__PURE__*/
-  fileDesc("ChRrbGFnZy92MS9rbGluZS5wcm90bxIIa2xhZ2cudjEi4AIKBUtsaW5lEg4KBnN5bWJvbBgBIAEoCRIQCghpbnRlcnZhbBgCIAEoCRIVCglvcGVuX3RpbWUYAyABKANCAjACEhYKCmNsb3NlX3RpbWUYBCABKANCAjACEgwKBG9wZW4YBSABKAkSDAoEaGlnaBgGIAEoCRILCgNsb3cYByABKAkSDQoFY2xvc2UYCCABKAkSDgoGdm9sdW1lGAkgASgJEhQKDHF1b3RlX3ZvbHVtZRgKIAEoCRISCgZ0cmFkZXMYCyABKANCAjACEhgKEHRha2VyX2J1eV92b2x1bWUYDCABKAkSHgoWdGFrZXJfYnV5X3F1b3RlX3ZvbHVtZRgNIAEoCRIaCg5maXJzdF90cmFkZV9pZBgOIAEoA0ICMAISGQoNbGFzdF90cmFkZV9pZBgPIAEoA0ICMAISDgoGY2xvc2VkGBAgASgIEhMKB3ZlcnNpb24YESABKARCAjACImsKCktsaW5lQmF0Y2gSEgoKYWdncmVnYXRvchgBIAEoCRIPCgNzZXEYAiABKARCAjACEhcKC3Byb2R1Y2VkX2F0GAMgASgDQgIwAhIfCgZrbGluZXMYBCADKAsyDy5rbGFnZy52MS5LbGluZWIGcHJvdG8z");
+  fileDesc("ChRrbGFnZy92MS9rbGluZS5wcm90bxIIa2xhZ2cudjEiyAIKBUtsaW5lEg4KBnN5bWJvbBgBIAEoCRIQCghpbnRlcnZhbBgCIAEoCRIRCglvcGVuX3RpbWUYAyABKAMSEgoKY2xvc2VfdGltZRgEIAEoAxIMCgRvcGVuGAUgASgJEgwKBGhpZ2gYBiABKAkSCwoDbG93GAcgASgJEg0KBWNsb3NlGAggASgJEg4KBnZvbHVtZRgJIAEoCRIUCgxxdW90ZV92b2x1bWUYCiABKAkSDgoGdHJhZGVzGAsgASgDEhgKEHRha2VyX2J1eV92b2x1bWUYDCABKAkSHgoWdGFrZXJfYnV5X3F1b3RlX3ZvbHVtZRgNIAEoCRIWCg5maXJzdF90cmFkZV9pZBgOIAEoAxIVCg1sYXN0X3RyYWRlX2lkGA8gASgDEg4KBmNsb3NlZBgQIAEoCBIPCgd2ZXJzaW9uGBEgASgEImMKCktsaW5lQmF0Y2gSEgoKYWdncmVnYXRvchgBIAEoCRILCgNzZXEYAiABKAQSEwoLcHJvZHVjZWRfYXQYAyABKAMSHwoGa2xpbmVzGAQgAygLMg8ua2xhZ2cudjEuS2xpbmViBnByb3RvMw");
 
 /**
  * Kline is one candlestick of one symbol and one interval, identified by
@@ -24,8 +24,9 @@ export const file_klagg_v1_kline: GenFile = /*@__PURE__*/
  * rounded on the wire; consumers round for display (Binance's own files round
  * quote volumes to 8 decimals).
  *
- * Integers that are times, ids or versions fit in 53 bits and are exposed to
- * JavaScript as numbers (jstype = JS_NUMBER).
+ * Integers that are times, ids or versions always fit in 53 bits, so readers
+ * may convert them to JavaScript numbers losslessly (protobuf-es generates
+ * bigint for every 64-bit field).
  *
  * @generated from message klagg.v1.Kline
  */
@@ -47,14 +48,14 @@ export type Kline = Message<"klagg.v1.Kline"> & {
   /**
    * ms since the Unix epoch, UTC
    *
-   * @generated from field: int64 open_time = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 open_time = 3;
    */
   openTime: bigint;
 
   /**
    * next open time - 1 ms
    *
-   * @generated from field: int64 close_time = 4 [jstype = JS_NUMBER];
+   * @generated from field: int64 close_time = 4;
    */
   closeTime: bigint;
 
@@ -95,7 +96,7 @@ export type Kline = Message<"klagg.v1.Kline"> & {
   /**
    * number of trades (for aggTrades: sum of last-first+1)
    *
-   * @generated from field: int64 trades = 11 [jstype = JS_NUMBER];
+   * @generated from field: int64 trades = 11;
    */
   trades: bigint;
 
@@ -112,14 +113,14 @@ export type Kline = Message<"klagg.v1.Kline"> & {
   /**
    * -1 for a kline without trades
    *
-   * @generated from field: int64 first_trade_id = 14 [jstype = JS_NUMBER];
+   * @generated from field: int64 first_trade_id = 14;
    */
   firstTradeId: bigint;
 
   /**
    * -1 for a kline without trades
    *
-   * @generated from field: int64 last_trade_id = 15 [jstype = JS_NUMBER];
+   * @generated from field: int64 last_trade_id = 15;
    */
   lastTradeId: bigint;
 
@@ -134,7 +135,7 @@ export type Kline = Message<"klagg.v1.Kline"> & {
    * Monotonic per producing worker epoch: every change of a kline gets a new,
    * higher version. Consumers keep the row with the highest version.
    *
-   * @generated from field: uint64 version = 17 [jstype = JS_NUMBER];
+   * @generated from field: uint64 version = 17;
    */
   version: bigint;
 };
@@ -164,14 +165,14 @@ export type KlineBatch = Message<"klagg.v1.KlineBatch"> & {
   /**
    * gateway snapshot sequence of the tick
    *
-   * @generated from field: uint64 seq = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
 
   /**
    * ms since epoch, gateway wall clock
    *
-   * @generated from field: int64 produced_at = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 produced_at = 3;
    */
   producedAt: bigint;
 

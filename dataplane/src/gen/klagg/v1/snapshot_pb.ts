@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/snapshot.proto.
  */
 export const file_klagg_v1_snapshot: GenFile = /*@__PURE__*/
-  fileDesc("ChdrbGFnZy92MS9zbmFwc2hvdC5wcm90bxIIa2xhZ2cudjEifQoIU25hcHNob3QSEgoKYWdncmVnYXRvchgBIAEoCRIPCgNzZXEYAiABKARCAjACEhAKBHRpbWUYAyABKANCAjACEh8KBmtsaW5lcxgEIAMoCzIPLmtsYWdnLnYxLktsaW5lEhkKDWdhdGV3YXlfZXBvY2gYBSABKARCAjACIoMBCg5TbmFwc2hvdFVwZGF0ZRISCgphZ2dyZWdhdG9yGAEgASgJEg8KA3NlcRgCIAEoBEICMAISEAoEdGltZRgDIAEoA0ICMAISHwoGa2xpbmVzGAQgAygLMg8ua2xhZ2cudjEuS2xpbmUSGQoNZ2F0ZXdheV9lcG9jaBgFIAEoBEICMAJiBnByb3RvMw", [file_klagg_v1_kline]);
+  fileDesc("ChdrbGFnZy92MS9zbmFwc2hvdC5wcm90bxIIa2xhZ2cudjEicQoIU25hcHNob3QSEgoKYWdncmVnYXRvchgBIAEoCRILCgNzZXEYAiABKAQSDAoEdGltZRgDIAEoAxIfCgZrbGluZXMYBCADKAsyDy5rbGFnZy52MS5LbGluZRIVCg1nYXRld2F5X2Vwb2NoGAUgASgEIncKDlNuYXBzaG90VXBkYXRlEhIKCmFnZ3JlZ2F0b3IYASABKAkSCwoDc2VxGAIgASgEEgwKBHRpbWUYAyABKAMSHwoGa2xpbmVzGAQgAygLMg8ua2xhZ2cudjEuS2xpbmUSFQoNZ2F0ZXdheV9lcG9jaBgFIAEoBGIGcHJvdG8z", [file_klagg_v1_kline]);
 
 /**
  * Snapshot is the value of the Redis key `klagg:<name>:snapshot`: the newest
@@ -29,14 +29,14 @@ export type Snapshot = Message<"klagg.v1.Snapshot"> & {
   /**
    * strictly increasing per gateway run
    *
-   * @generated from field: uint64 seq = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
 
   /**
    * gateway wall clock of the tick, ms
    *
-   * @generated from field: int64 time = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 time = 3;
    */
   time: bigint;
 
@@ -48,7 +48,7 @@ export type Snapshot = Message<"klagg.v1.Snapshot"> & {
   /**
    * Gateway run id: a new value means `seq` restarted from 1.
    *
-   * @generated from field: uint64 gateway_epoch = 5 [jstype = JS_NUMBER];
+   * @generated from field: uint64 gateway_epoch = 5;
    */
   gatewayEpoch: bigint;
 };
@@ -75,12 +75,12 @@ export type SnapshotUpdate = Message<"klagg.v1.SnapshotUpdate"> & {
   aggregator: string;
 
   /**
-   * @generated from field: uint64 seq = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 seq = 2;
    */
   seq: bigint;
 
   /**
-   * @generated from field: int64 time = 3 [jstype = JS_NUMBER];
+   * @generated from field: int64 time = 3;
    */
   time: bigint;
 
@@ -90,7 +90,7 @@ export type SnapshotUpdate = Message<"klagg.v1.SnapshotUpdate"> & {
   klines: Kline[];
 
   /**
-   * @generated from field: uint64 gateway_epoch = 5 [jstype = JS_NUMBER];
+   * @generated from field: uint64 gateway_epoch = 5;
    */
   gatewayEpoch: bigint;
 };

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/worker.proto.
  */
 export const file_klagg_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxIlcKC1B1bGxSZXF1ZXN0EhEKBWVwb2NoGAEgASgEQgIwAhIXCgthY2tfdmVyc2lvbhgCIAEoBEICMAISHAoUbWF4X2tsaW5lc19wZXJfY2h1bmsYAyABKA0iuwEKCVB1bGxDaHVuaxIOCgZ3b3JrZXIYASABKAkSEQoFZXBvY2gYAiABKARCAjACEhMKB3ZlcnNpb24YAyABKARCAjACEgwKBGZ1bGwYBCABKAgSDAoEbGFzdBgFIAEoCBITCgtjaHVua19pbmRleBgGIAEoDRIfCgZrbGluZXMYByADKAsyDy5rbGFnZy52MS5LbGluZRIPCgdzeW1ib2xzGAggAygJEhMKC3NvdXJjZV9kb25lGAkgASgIMkUKDVdvcmtlclNlcnZpY2USNAoEUHVsbBIVLmtsYWdnLnYxLlB1bGxSZXF1ZXN0GhMua2xhZ2cudjEuUHVsbENodW5rMAFiBnByb3RvMw", [file_klagg_v1_kline]);
+  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxIk8KC1B1bGxSZXF1ZXN0Eg0KBWVwb2NoGAEgASgEEhMKC2Fja192ZXJzaW9uGAIgASgEEhwKFG1heF9rbGluZXNfcGVyX2NodW5rGAMgASgNIrMBCglQdWxsQ2h1bmsSDgoGd29ya2VyGAEgASgJEg0KBWVwb2NoGAIgASgEEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIMCgRsYXN0GAUgASgIEhMKC2NodW5rX2luZGV4GAYgASgNEh8KBmtsaW5lcxgHIAMoCzIPLmtsYWdnLnYxLktsaW5lEg8KB3N5bWJvbHMYCCADKAkSEwoLc291cmNlX2RvbmUYCSABKAgyRQoNV29ya2VyU2VydmljZRI0CgRQdWxsEhUua2xhZ2cudjEuUHVsbFJlcXVlc3QaEy5rbGFnZy52MS5QdWxsQ2h1bmswAWIGcHJvdG8z", [file_klagg_v1_kline]);
 
 /**
  * @generated from message klagg.v1.PullRequest
@@ -21,12 +21,12 @@ export type PullRequest = Message<"klagg.v1.PullRequest"> & {
   /**
    * 0 = unknown: ask for the full state
    *
-   * @generated from field: uint64 epoch = 1 [jstype = JS_NUMBER];
+   * @generated from field: uint64 epoch = 1;
    */
   epoch: bigint;
 
   /**
-   * @generated from field: uint64 ack_version = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 ack_version = 2;
    */
   ackVersion: bigint;
 
@@ -57,7 +57,7 @@ export type PullChunk = Message<"klagg.v1.PullChunk"> & {
   worker: string;
 
   /**
-   * @generated from field: uint64 epoch = 2 [jstype = JS_NUMBER];
+   * @generated from field: uint64 epoch = 2;
    */
   epoch: bigint;
 
@@ -65,7 +65,7 @@ export type PullChunk = Message<"klagg.v1.PullChunk"> & {
    * The worker version this answer is consistent with; the caller acks it
    * once every chunk has been applied.
    *
-   * @generated from field: uint64 version = 3 [jstype = JS_NUMBER];
+   * @generated from field: uint64 version = 3;
    */
   version: bigint;
 

@@ -1,0 +1,146 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
+import { SnapshotSchema, SnapshotUpdateSchema } from "../gen/klagg/v1/snapshot_pb.js";
+import { GlobalState, StateLayout } from "./global-state.js";
+import { ENTRY_CLOSED, ENTRY_EXTRA, SnapshotBuilder } from "./snapshot-builder.js";
+import { makeKline } from "./fakes.test-helper.js";
+
+const IVS = ["1s", "1m", "1h"] as const;
+const T0 = 1_700_000_040_000;
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The Snapshot protobuf-es would encode for the state's current content. */
+function referenceSnapshot(st: GlobalState, seq: number, time: number, epoch: number): Uint8Array {
+  const klines = [];
+  for (let s = 0; s < st.layout.slotCount; s++) {
+    const k = st.read(s);
+    if (k)
+      klines.push(
+        create(KlineSchema, {
+          ...k,
+          openTime: BigInt(k.openTime),
+          closeTime: BigInt(k.closeTime),
+          trades: BigInt(k.trades),
+          firstTradeId: BigInt(k.firstTradeId),
+          lastTradeId: BigInt(k.lastTradeId),
+          version: BigInt(k.version),
+        }),
+      );
+  }
+  return toBinary(
+    SnapshotSchema,
+    create(SnapshotSchema, {
+      aggregator: "t",
+      seq: BigInt(seq),
+      time: BigInt(time),
+      klines,
+      gatewayEpoch: BigInt(epoch),
+    }),
+  );
+}
+
+test("incremental snapshots stay byte-identical to a full protobuf-es encode over many random ticks", () => {
+  const symbols = Array.from({ length: 40 }, (_, i) => `S${i}`);
+  const st = new GlobalState(new StateLayout(symbols, [...IVS]));
+  const b = new SnapshotBuilder(st, "t", 77);
+  const r = rng(3);
+  let version = 1;
+  const forward = new Uint8Array([1]);
+  for (let tick = 1; tick <= 60; tick++) {
+    const changes = Math.floor(r() * 30);
+    for (let i = 0; i < changes; i++) {
+      const sym = symbols[Math.floor(r() * symbols.length)]!;
+      const iv = IVS[Math.floor(r() * IVS.length)]!;
+      // Varying lengths so encodings grow and shrink and offsets must shift.
+      const k = makeKline(
+        sym,
+        iv,
+        T0 + Math.floor(r() * 3) * 60_000,
+        "9".repeat(1 + Math.floor(r() * 140)),
+        ++version,
+      );
+      k.closed = r() < 0.2;
+      st.apply(k, 0, 0);
+    }
+    const changed = st.changedCount;
+    const built = b.build(tick, T0 + tick, [], forward);
+    assert.deepEqual(
+      built.snapshot.bytes,
+      Buffer.from(referenceSnapshot(st, tick, T0 + tick, 77)),
+      `tick ${tick}`,
+    );
+    const upd = fromBinary(SnapshotUpdateSchema, built.snapshot.updateBytes);
+    assert.equal(upd.klines.length, changed);
+    assert.equal(upd.seq, BigInt(tick));
+    assert.equal(built.entries.count, changed);
+    st.endTick();
+    // Release the gateway-side use at once so buffers get recycled and reused.
+  }
+});
+
+test("a snapshot held with a lease is never overwritten; released buffers are reused", () => {
+  const st = new GlobalState(new StateLayout(["A", "B"], ["1m"]));
+  const b = new SnapshotBuilder(st, "t", 1);
+  const forward = new Uint8Array([1]);
+  st.apply(makeKline("A", "1m", T0, "1.0", 1), 0, 0);
+  const first = b.build(1, 1, [], forward).snapshot;
+  st.endTick();
+  const lease = first.retain();
+  const copy = Buffer.from(first.bytes);
+  for (let t = 2; t < 8; t++) {
+    st.apply(makeKline("B", "1m", T0, `${t}.0`, t), 0, 0);
+    b.build(t, t, [], forward);
+    st.endTick();
+  }
+  assert.deepEqual(Buffer.from(first.bytes), copy, "held snapshot unchanged");
+  const allocatedWhileHeld = b.buffersAllocated;
+  lease.release();
+  for (let t = 8; t < 20; t++) {
+    st.apply(makeKline("B", "1m", T0, `${t}.0`, t), 0, 0);
+    b.build(t, t, [], forward);
+    st.endTick();
+  }
+  assert.ok(b.buffersAllocated <= allocatedWhileHeld + 1, "steady state reuses buffers");
+  assert.throws(() => {
+    const s = b.build(20, 20, [], forward).snapshot;
+    st.endTick();
+    b.build(21, 21, [], forward);
+    s.retain();
+  }, /already released/);
+});
+
+test("extras are in the update and the hand-off entries but not in the snapshot; refused workers are not forwarded", () => {
+  const st = new GlobalState(new StateLayout(["A", "B"], ["1m"]));
+  const b = new SnapshotBuilder(st, "t", 1);
+  st.apply(makeKline("A", "1m", T0 + 60_000, "2.0", 5), 0, 0);
+  st.apply(makeKline("B", "1m", T0, "3.0", 6), 1, 0);
+  const old = makeKline("A", "1m", T0, "1.0", 4);
+  old.closed = true;
+  const built = b.build(1, 1, [{ kline: old, slot: 0, forward: true }], new Uint8Array([1, 0]));
+  const snap = fromBinary(SnapshotSchema, built.snapshot.bytes);
+  assert.deepEqual(
+    snap.klines.map((k) => k.symbol + k.close),
+    ["A2.0", "B3.0"],
+  );
+  const upd = fromBinary(SnapshotUpdateSchema, built.snapshot.updateBytes);
+  assert.deepEqual(
+    upd.klines.map((k) => k.symbol + k.close),
+    ["A2.0", "B3.0", "A1.0"],
+  );
+  const e = built.entries;
+  assert.equal(e.count, 2, "worker 1 (B) is not forwarded");
+  assert.equal(e.flags[1], ENTRY_CLOSED | ENTRY_EXTRA);
+  const entryKline = fromBinary(KlineSchema, e.bytes.subarray(e.off[1]! + 2, e.off[1]! + e.len[1]!));
+  assert.equal(entryKline.close, "1.0");
+});

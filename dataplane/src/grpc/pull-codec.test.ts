@@ -1,0 +1,135 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { PullChunkSchema } from "../gen/klagg/v1/worker_pb.js";
+import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
+import { INTERVALS, type KlineRecord } from "../core/types.js";
+import { decodePullChunk, DecodeError } from "./pull-decoder.js";
+import { encodePullChunk, type ChunkHead } from "./pull-encoder.js";
+import { toProtoKline } from "./kline-proto.js";
+
+/** Deterministic pseudo-random records covering edge values (zeros, -1 ids, big versions, non-ASCII). */
+function records(n: number, seed = 1): KlineRecord[] {
+  let x = seed;
+  const rnd = (m: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % m;
+  };
+  const dec = (): string => (rnd(5) === 0 ? "" : `${rnd(100000)}.${String(rnd(1e8)).padStart(8, "0")}`);
+  const big = (): number =>
+    [0, 1, 127, 128, 2 ** 31, 2 ** 49 - 1, 2 ** 52 + 7, Number.MAX_SAFE_INTEGER][rnd(8)]!;
+  return Array.from({ length: n }, (_, i) => ({
+    symbol: ["BTCUSDT", "币安人生USDT", "", `S${i}`][rnd(4)]!,
+    interval: INTERVALS[rnd(16)]!,
+    openTime: big(),
+    closeTime: big(),
+    open: dec(),
+    high: dec(),
+    low: dec(),
+    close: dec(),
+    volume: dec(),
+    quoteVolume: dec() + "1234567",
+    trades: big(),
+    takerBuyVolume: dec(),
+    takerBuyQuoteVolume: dec(),
+    firstTradeId: rnd(3) === 0 ? -1 : big(),
+    lastTradeId: rnd(3) === 0 ? -1 : big(),
+    closed: rnd(2) === 0,
+    version: big(),
+  }));
+}
+
+function viaProtobufEs(
+  head: ChunkHead,
+  last: boolean,
+  index: number,
+  recs: KlineRecord[],
+  symbols: string[],
+) {
+  return create(PullChunkSchema, {
+    worker: head.worker,
+    epoch: BigInt(head.epoch),
+    version: BigInt(head.version),
+    full: head.full,
+    last,
+    chunkIndex: index,
+    klines: recs.map(toProtoKline),
+    symbols,
+    sourceDone: head.sourceDone,
+  });
+}
+
+const HEAD: ChunkHead = {
+  worker: "w-1",
+  epoch: 1_780_000_000_000,
+  version: 1_780_000_000_000_999,
+  full: true,
+  sourceDone: true,
+};
+
+test("encoding is byte-identical to protobuf-es toBinary, edge values included", () => {
+  const recs = records(500);
+  const symbols = ["BTCUSDT", "", "币安人生USDT"];
+  const mine = encodePullChunk(HEAD, true, 3, recs, 0, recs.length, symbols);
+  assert.deepEqual(
+    new Uint8Array(mine),
+    toBinary(PullChunkSchema, viaProtobufEs(HEAD, true, 3, recs, symbols)),
+  );
+  const zero: ChunkHead = { worker: "", epoch: 0, version: 0, full: false, sourceDone: false };
+  const empty = encodePullChunk(zero, false, 0, [], 0, 0, []);
+  assert.equal(empty.length, 0, "an all-default chunk encodes to nothing, like protobuf-es");
+});
+
+test("encoding a sub-range writes exactly those klines", () => {
+  const recs = records(50, 7);
+  const bytes = encodePullChunk(HEAD, false, 1, recs, 10, 20, []);
+  assert.deepEqual(
+    new Uint8Array(bytes),
+    toBinary(PullChunkSchema, viaProtobufEs(HEAD, false, 1, recs.slice(10, 20), [])),
+  );
+});
+
+test("decoding equals protobuf-es fromBinary", () => {
+  const recs = records(500, 3);
+  const bytes = toBinary(PullChunkSchema, viaProtobufEs(HEAD, true, 2, recs, ["A", "币"]));
+  assert.deepEqual(decodePullChunk(bytes), fromBinary(PullChunkSchema, bytes));
+});
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 128) {
+    out.push((n % 128) | 128);
+    n = Math.floor(n / 128);
+  }
+  return [...out, n];
+}
+
+test("decoding skips unknown fields of a newer schema", () => {
+  const k = toBinary(KlineSchema, toProtoKline(records(1, 9)[0]!));
+  // Kline + unknown field 30 (varint) + unknown field 31 (bytes), inside a chunk with unknown field 20 (fixed64).
+  const kline = Buffer.concat([
+    Buffer.from(k),
+    Buffer.from([0xf0, 0x01, 0x05, 0xfa, 0x01, 0x02, 0x61, 0x62]),
+  ]);
+  const chunk = Buffer.concat([
+    Buffer.from([0x3a, ...varint(kline.length)]),
+    kline,
+    Buffer.from([0xa1, 0x01, 1, 2, 3, 4, 5, 6, 7, 8]),
+    Buffer.from([0x28, 0x01]),
+  ]);
+  const mine = decodePullChunk(chunk);
+  const ref = fromBinary(PullChunkSchema, chunk, { readUnknownFields: false });
+  assert.deepEqual(mine, { ...ref, klines: ref.klines.map((x) => ({ ...x })) });
+  assert.equal(mine.last, true);
+  assert.equal(mine.klines.length, 1);
+});
+
+test("truncated or corrupt bytes are rejected with a DecodeError, never a partial chunk", () => {
+  const bytes = encodePullChunk(HEAD, true, 0, records(3, 5), 0, 3, []);
+  // (A cut exactly between two fields is a valid shorter message in protobuf; gRPC's length-prefixed frames
+  // prevent that case on the wire, and the client still requires the `last` chunk.)
+  for (const cut of [6, Math.floor(bytes.length / 2), bytes.length - 1]) {
+    assert.throws(() => decodePullChunk(bytes.subarray(0, cut)), DecodeError, `cut at ${cut}`);
+  }
+  assert.throws(() => decodePullChunk(Buffer.from([0x0b])), /unsupported wire type 3/);
+});

@@ -1,0 +1,135 @@
+/**
+ * Fault tests of `klagg writer` (run as a child process) on the real local
+ * services; each ends with the exact expected table read with FINAL:
+ * the writer killed mid-batch and restarted, ClickHouse stopped for 30 s,
+ * the Kafka broker restarted. (The poison message is in
+ * writer-idempotent.test.ts.) Reads KAFKA_BROKERS, CLICKHOUSE_URL and
+ * KLAGG_INFRA (the script that stops and starts the services).
+ */
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import type { ChildProcess } from "node:child_process";
+import type { KlineSpec } from "../../src/writer/test-fixtures.js";
+import {
+  exited,
+  expectedLine,
+  finalOf,
+  infra,
+  market,
+  requireEnv,
+  sleep,
+  WriterEnv,
+} from "./writer-harness.js";
+
+requireEnv("KLAGG_INFRA");
+const envs: WriterEnv[] = [];
+const children: ChildProcess[] = [];
+after(async () => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  for (const e of envs) await e.tearDown();
+});
+
+async function newEnv(): Promise<WriterEnv> {
+  const e = new WriterEnv();
+  envs.push(e);
+  await e.setUp();
+  return e;
+}
+
+function spawn(e: WriterEnv, extra: Record<string, string> = {}): ChildProcess & { logLines: string[] } {
+  const c = e.spawnWriter(extra) as ChildProcess & { logLines: string[] };
+  children.push(c);
+  return c;
+}
+
+/** Produces `batches` in chunks of `chunk` every `everyMs`, retrying sends that fail (broker restarts). */
+async function produceSlowly(
+  e: WriterEnv,
+  batches: KlineSpec[][],
+  chunk: number,
+  everyMs: number,
+): Promise<void> {
+  for (let i = 0; i < batches.length; i += chunk) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await e.produce(batches.slice(i, i + chunk));
+        break;
+      } catch (err) {
+        if (attempt > 60) throw err;
+        await sleep(500);
+      }
+    }
+    await sleep(everyMs);
+  }
+  return Math.min(i, batches.length);
+}
+
+async function stopWriter(c: ChildProcess): Promise<void> {
+  c.kill("SIGTERM");
+  assert.equal(await exited(c), 0, "graceful shutdown exits 0");
+}
+
+test("the writer killed mid-batch and restarted loses nothing and duplicates nothing", async () => {
+  const e = await newEnv();
+  const { batches, final } = market(60);
+  const half = Math.floor(batches.length / 2);
+  // A long age limit keeps rows buffered and uncommitted when the kill comes.
+  const w1 = spawn(e, { KLAGG_WRITER_MAX_BATCH_AGE: "3s" });
+  await produceSlowly(e, batches.slice(0, half), 30, 100);
+  await sleep(4000); // at least one INSERT and commit happened...
+  await e.produce(batches.slice(half, half + 30)); // ...and these are buffered, not committed
+  await sleep(500);
+  w1.kill("SIGKILL");
+  await exited(w1);
+  const w2 = spawn(e, { KLAGG_WRITER_MAX_BATCH_AGE: "300ms" });
+  await produceSlowly(e, batches.slice(half + 30), 30, 50);
+  await e.waitCommitted(60_000);
+  await stopWriter(w2);
+  assert.deepEqual(await e.readFinal(), final.map(expectedLine));
+});
+
+test("ClickHouse stopped for 30 s mid-run: consumption pauses, resumes, and the table is exact", async () => {
+  const e = await newEnv();
+  const { batches } = market(1000);
+  const w = spawn(e);
+  let done = false;
+  // Production goes on during the whole outage and a while after it.
+  const producing = produceSlowly(e, batches, 6, 200, () => done);
+  await sleep(2500);
+  await infra("down", "clickhouse");
+  const downAt = Date.now();
+  try {
+    await sleep(30_000);
+  } finally {
+    await infra("up", "clickhouse");
+  }
+  const downMs = Date.now() - downAt;
+  await sleep(3000);
+  done = true;
+  const produced = await producing;
+  await e.waitCommitted(90_000);
+  await stopWriter(w);
+  const log = w.logLines.join("\n");
+  assert.ok(downMs >= 30_000);
+  assert.match(log, /clickhouse insert failed, retrying/);
+  assert.match(log, /consumption paused/);
+  assert.match(log, /consumption resumed/);
+  assert.deepEqual(await e.readFinal(), finalOf(batches.slice(0, produced)).map(expectedLine));
+});
+
+test("the Kafka broker restarted mid-run: the writer rejoins and the table is exact", async () => {
+  const e = await newEnv();
+  const { batches } = market(1000);
+  const w = spawn(e);
+  let done = false;
+  const producing = produceSlowly(e, batches, 6, 200, () => done);
+  await sleep(2500);
+  await infra("restart", "kafka");
+  await sleep(5000);
+  done = true;
+  const produced = await producing;
+  await e.waitCommitted(120_000);
+  await stopWriter(w);
+  assert.ok(produced > 0);
+  assert.deepEqual(await e.readFinal(), finalOf(batches.slice(0, produced)).map(expectedLine));
+});
