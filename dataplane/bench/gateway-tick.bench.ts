@@ -37,7 +37,7 @@ const SYMBOLS = 5000;
 const WORKERS = 8;
 const CHANGED = 0.1;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
-const TICKS = Number(process.env.BENCH_TICKS ?? 300);
+const TICKS = Number(process.env.BENCH_TICKS ?? 200);
 const T0 = Date.UTC(2024, 7, 8, 23, 0, 0);
 
 function rng(seed: number): () => number {

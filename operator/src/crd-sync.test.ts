@@ -17,7 +17,12 @@ test("the chart's and the plain manifests' CRD are byte-identical copies of the 
   }
 });
 
-type Schema = { default?: unknown; properties?: Record<string, Schema>; description?: string; items?: Schema };
+type Schema = {
+  default?: unknown;
+  properties?: Record<string, Schema>;
+  description?: string;
+  items?: Schema;
+};
 
 function specSchema(): Schema {
   const crd = yaml.load(read(SOURCE)) as { spec: { versions: { schema: { openAPIV3Schema: Schema } }[] } };
@@ -26,16 +31,25 @@ function specSchema(): Schema {
 
 test("withDefaults applies exactly the defaults the CRD declares", () => {
   const s = specSchema().properties!;
-  const d = withDefaults({ symbols: ["BTCUSDT"], shards: 1, redis: { url: "redis://r:1" }, kafka: { brokers: ["k:1"] }, clickhouse: { url: "http://c:1" } });
+  const d = withDefaults({
+    symbols: ["BTCUSDT"],
+    shards: 1,
+    redis: { url: "redis://r:1" },
+    kafka: { brokers: ["k:1"] },
+    clickhouse: { url: "http://c:1" },
+  });
   assert.deepEqual(d.intervals, s["intervals"]!.default);
   assert.equal(d.logLevel, s["logLevel"]!.default);
   assert.equal(d.suspend, s["suspend"]!.default);
-  for (const k of ["exchange", "market", "tradeStream"] as const) assert.equal(d.source[k], s["source"]!.properties![k]!.default);
-  for (const k of ["tick", "pullDeadline", "timeoutAlertThreshold"] as const) assert.equal(d.gateway[k], s["gateway"]!.properties![k]!.default);
+  for (const k of ["exchange", "market", "tradeStream"] as const)
+    assert.equal(d.source[k], s["source"]!.properties![k]!.default);
+  for (const k of ["tick", "pullDeadline", "timeoutAlertThreshold"] as const)
+    assert.equal(d.gateway[k], s["gateway"]!.properties![k]!.default);
   assert.equal(d.kafka.topic, s["kafka"]!.properties!["topic"]!.default);
   assert.equal(d.clickhouse.user, s["clickhouse"]!.properties!["user"]!.default);
   assert.equal(d.writer.replicas, s["writer"]!.properties!["replicas"]!.default);
-  for (const k of ["repository", "tag", "pullPolicy"] as const) assert.equal(d.image[k], s["image"]!.properties![k]!.default);
+  for (const k of ["repository", "tag", "pullPolicy"] as const)
+    assert.equal(d.image[k], s["image"]!.properties![k]!.default);
 });
 
 test("every spec field has a description for kubectl explain", () => {

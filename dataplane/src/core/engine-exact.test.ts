@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { engineWith, fullState, ingestAll, kline, trade } from "./engine-test-kit.js";
+import { engineWith, fullState, ingestAll, kline, trade } from "./engine.test-helper.js";
 import type { RawTrade } from "./types.js";
 
 /** BigInt reference: sum of price * qty with 8 + 8 decimals, as a plain 16-decimal string. */
@@ -29,16 +29,16 @@ test("quote volumes are exact where float64 sums are wrong, even beyond 2^53 uni
   assert.ok(BigInt(expected.replace(".", "")) > 2n ** 53n);
 });
 
-test("volumes sum exactly: a million times 0.1 is 100000.0", () => {
+test("volumes sum exactly: 200,000 times 0.1 is 20000.0", () => {
   const e = engineWith({ intervals: ["1m", "1M"] });
-  for (let i = 0; i < 1_000_000; i++) {
+  for (let i = 0; i < 200_000; i++) {
     assert.equal(e.ingest(trade(i + 1, Math.floor(i / 20), "0.3", "0.1")), undefined);
   }
   const klines = fullState(e);
   const m = kline(klines, "1m", 0);
-  assert.equal(m.volume, "100000.0");
-  assert.equal(m.quoteVolume, "30000.00");
-  assert.equal(klines.find((k) => k.interval === "1M")!.volume, "100000.0");
+  assert.equal(m.volume, "20000.0");
+  assert.equal(m.quoteVolume, "6000.00");
+  assert.equal(klines.find((k) => k.interval === "1M")!.volume, "20000.0");
 });
 
 test("a trade with more decimals than earlier ones raises the symbol's decimals without changing values", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { KlineEngine } from "./engine-api.js";
-import { engineWith, T0 } from "./engine-test-kit.js";
+import { engineWith, T0 } from "./engine.test-helper.js";
 import { INTERVALS, type KlineRecord, type RawTrade } from "./types.js";
 
 /** Deterministic PRNG (mulberry32). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { engineWith, ingestAll, kline, T0, trade } from "./engine-test-kit.js";
+import { engineWith, ingestAll, kline, T0, trade } from "./engine.test-helper.js";
 
 test("versions start at epoch * 1000 and grow with every kline change", () => {
   const e = engineWith({ epoch: 1_700_000_000_000, intervals: ["1m"] });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { engineWith, fullState, ingestAll, kline, T0, trade } from "./engine-test-kit.js";
+import { engineWith, fullState, ingestAll, kline, T0, trade } from "./engine.test-helper.js";
 import type { RawTrade, RejectReason } from "./types.js";
 
 function rejects(t: RawTrade, reason: RejectReason, setup: RawTrade[] = []): void {
@@ -70,4 +70,14 @@ test("a rejected trade leaves no trace in the klines", () => {
   assert.equal(k.trades, 1);
   assert.equal(k.volume, "1.000");
   assert.equal(e.stats().gaps, 0);
+});
+
+test("a rejected trade does not change the decimals the symbol is printed with", () => {
+  const e = engineWith({ intervals: ["1m"] });
+  ingestAll(e, [trade(2, 70_000, "10.00", "1.000")]);
+  assert.equal(e.ingest(trade(1, 100, "10.0000", "1.000000")), "late_beyond_grace");
+  assert.equal(e.ingest(trade(2, 70_000, "10.0000", "1.000000")), "duplicate");
+  const k = kline(fullState(e), "1m", 60_000);
+  assert.equal(k.open, "10.00");
+  assert.equal(k.volume, "1.000");
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { engineWith, fullState, ingestAll, kline, T0, trade } from "./engine-test-kit.js";
+import { engineWith, fullState, ingestAll, kline, T0, trade } from "./engine.test-helper.js";
 
 test("trades build a kline in every configured interval with exact decimal strings", () => {
   const e = engineWith();

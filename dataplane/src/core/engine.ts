@@ -77,16 +77,11 @@ class Engine extends EngineState implements KlineEngine {
     }
     if (num[1] === 0) return this.reject("non_positive_quantity");
 
-    let dp = this.priceDec[s]!;
-    let dq = this.qtyDec[s]!;
-    if (dp < 0) {
-      this.priceDec[s] = dp = pd;
-      this.qtyDec[s] = dq = qd;
-    } else if (pd > dp || qd > dq) {
-      if (!this.rescale(s, pd > dp ? pd : dp, qd > dq ? qd : dq)) return this.reject("out_of_range");
-      dp = this.priceDec[s]!;
-      dq = this.qtyDec[s]!;
-    }
+    // The symbol's decimals, raised if this trade has more (committed only once the trade is accepted).
+    const sdp = this.priceDec[s]!;
+    const sdq = this.qtyDec[s]!;
+    const dp = pd > sdp ? pd : sdp;
+    const dq = qd > sdq ? qd : sdq;
     const p = dp === pd ? num[0]! : num[0]! * POW10[dp - pd]!;
     const q = dq === qd ? num[1]! : num[1]! * POW10[dq - qd]!;
     if (p > MAX_EXACT || q > MAX_EXACT) return this.reject("out_of_range");
@@ -104,6 +99,14 @@ class Engine extends EngineState implements KlineEngine {
       const spec = this.specs[0]!;
       const close = nextOpenTime(spec, openTime(spec, t)) - 1;
       if (close + this.graceMs < (mt > this.now ? mt : this.now)) return this.reject("late_beyond_grace");
+    }
+    if (dp !== sdp || dq !== sdq) {
+      if (sdp < 0) {
+        this.priceDec[s] = dp; // first trade of the symbol
+        this.qtyDec[s] = dq;
+      } else if (!this.rescale(s, dp, dq)) {
+        return this.reject("out_of_range");
+      }
     }
     this.ids.commit(s, first, last, cls);
     if (t > mt) this.maxTime[s] = t;

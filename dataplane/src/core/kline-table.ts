@@ -64,14 +64,6 @@ export class KlineTable {
     this.capacity = cap;
   }
 
-  get(i: number, f: F): number {
-    return this.d[i * W + f]!;
-  }
-
-  set(i: number, f: F, v: number): void {
-    this.d[i * W + f] = v;
-  }
-
   /** Makes row i an empty kline (no trades) at `openTime` whose prices are `price`. */
   setEmpty(i: number, openTime: number, price: number): void {
     const d = this.d;

@@ -10,20 +10,41 @@ import type { RateLimitedLog } from "../obs/log.js";
 import { ApplyOutcome, type GlobalState } from "./global-state.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { PullResult, WireKline } from "./ports.js";
-import type { ExtraKline } from "./snapshot-builder.js";
 
-/** Reused per-tick scratch of `applyResults`. */
+/** Stands in for a released kline reference in recycled extras. */
+const PLACEHOLDER: WireKline = {
+  symbol: "",
+  interval: "",
+  openTime: 0,
+  closeTime: 0,
+  open: "",
+  high: "",
+  low: "",
+  close: "",
+  volume: "",
+  quoteVolume: "",
+  trades: 0,
+  takerBuyVolume: "",
+  takerBuyQuoteVolume: "",
+  firstTradeId: 0,
+  lastTradeId: 0,
+  closed: false,
+  version: 0,
+};
+
+/** Reused per-tick scratch of `applyResults` (its extras objects are recycled: no allocation per kline). */
 export class ApplyScratch {
   readonly candidates: WireKline[] = [];
   readonly candidateWorker: number[] = [];
-  readonly extras: ExtraKline[] = [];
+  readonly extras: { kline: WireKline; slot: number; forward: boolean }[] = [];
+  extraCount = 0;
   fullStamp = 0;
 }
 
 /**
  * Applies `results[w]` (undefined = no data this tick) for every worker `w`
  * whose `accept[w]` is 1. `forward[w]` says whether the worker's klines go to Kafka.
- * Returns the tick's extras (in `scratch.extras`).
+ * Returns the number of the tick's extras (the first entries of `scratch.extras`).
  */
 export function applyResults(
   state: GlobalState,
@@ -34,12 +55,12 @@ export function applyResults(
   scratch: ApplyScratch,
   rejects: RateLimitedLog,
   metrics: GatewayMetrics,
-): readonly ExtraKline[] {
+): number {
   const cands = scratch.candidates;
   const candWorker = scratch.candidateWorker;
   cands.length = 0;
   candWorker.length = 0;
-  scratch.extras.length = 0;
+  scratch.extraCount = 0;
   for (let w = 0; w < results.length; w++) {
     const r = results[w];
     if (r === undefined || accept[w] !== 1) continue;
@@ -72,9 +93,25 @@ export function applyResults(
     const slot = state.slotOf(k.symbol, k.interval);
     // The slot's final value is already published and forwarded as a changed slot.
     if (state.slotSrc[slot] === k) continue;
-    scratch.extras.push({ kline: k, slot, forward: forward[candWorker[i]!] === 1 });
+    const fwd = forward[candWorker[i]!] === 1;
+    const x = scratch.extras[scratch.extraCount];
+    if (x === undefined) scratch.extras.push({ kline: k, slot, forward: fwd });
+    else {
+      x.kline = k;
+      x.slot = slot;
+      x.forward = fwd;
+    }
+    scratch.extraCount++;
   }
-  return scratch.extras;
+  // Drop references to this tick's klines beyond the count (kept objects are overwritten next time).
+  for (
+    let i = scratch.extraCount;
+    i < scratch.extras.length && scratch.extras[i]!.kline !== PLACEHOLDER;
+    i++
+  ) {
+    scratch.extras[i]!.kline = PLACEHOLDER;
+  }
+  return scratch.extraCount;
 }
 
 /** Number of closed klines in a result (what its hand-off needs from the queue). */

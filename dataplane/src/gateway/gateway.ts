@@ -264,7 +264,7 @@ export class Gateway {
       this.forward[w] = 1;
     }
     const names = this.workers.map((w) => w.endpoint.name);
-    const extras = applyResults(
+    const extraCount = applyResults(
       this.state,
       results,
       this.accept,
@@ -275,7 +275,7 @@ export class Gateway {
       this.ports.metrics,
     );
     const seq = ++this.seq;
-    const built = this.builder.build(seq, this.now(), extras, this.forward);
+    const built = this.builder.build(seq, this.now(), this.scratch.extras, extraCount, this.forward);
     this.state.endTick();
     kafka?.offer(seq, traceparent, built.entries);
     // Applied and handed off: these versions may be acked with the next pull.

@@ -23,7 +23,7 @@ function ticks(symbols: string[]) {
       k.closed = closed;
       st.apply(k, 0, 0);
     }
-    const built = b.build(++seq, seq, [], new Uint8Array([1]));
+    const built = b.build(++seq, seq, [], 0, new Uint8Array([1]));
     st.endTick();
     return { seq, entries: built.entries };
   };

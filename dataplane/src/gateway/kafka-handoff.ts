@@ -52,6 +52,9 @@ export class KafkaHandoff {
   private pendingClosed = 0;
   private pendingOpen = 0;
   private wake: (() => void) | undefined;
+  /** Ends the backoff sleep after a failed send early (stop). */
+  private wakeRetry: (() => void) | undefined;
+  private stopDeadline: number | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private readonly writer = new ByteWriter(64 * 1024);
@@ -187,9 +190,6 @@ export class KafkaHandoff {
       }
     }
   }
-
-  private wakeRetry: (() => void) | undefined;
-  private stopDeadline: number | undefined;
 
   /** Builds one record per symbol per queued tick, for as many ticks as fit in one send. */
   private takeRecords(): { records: KafkaRecord[]; ticks: number; klines: number } {

@@ -16,7 +16,7 @@ function snapshots() {
   return (): GatewaySnapshot => {
     seq++;
     st.apply(makeKline("AAA", "1m", 1_700_000_040_000, `${seq}.0`, seq), 0, 0);
-    const s = b.build(seq, seq, [], new Uint8Array([1])).snapshot;
+    const s = b.build(seq, seq, [], 0, new Uint8Array([1])).snapshot;
     st.endTick();
     return s;
   };

@@ -74,7 +74,7 @@ test("incremental snapshots stay byte-identical to a full protobuf-es encode ove
       st.apply(k, 0, 0);
     }
     const changed = st.changedCount;
-    const built = b.build(tick, T0 + tick, [], forward);
+    const built = b.build(tick, T0 + tick, [], 0, forward);
     assert.deepEqual(
       built.snapshot.bytes,
       Buffer.from(referenceSnapshot(st, tick, T0 + tick, 77)),
@@ -94,13 +94,13 @@ test("a snapshot held with a lease is never overwritten; released buffers are re
   const b = new SnapshotBuilder(st, "t", 1);
   const forward = new Uint8Array([1]);
   st.apply(makeKline("A", "1m", T0, "1.0", 1), 0, 0);
-  const first = b.build(1, 1, [], forward).snapshot;
+  const first = b.build(1, 1, [], 0, forward).snapshot;
   st.endTick();
   const lease = first.retain();
   const copy = Buffer.from(first.bytes);
   for (let t = 2; t < 8; t++) {
     st.apply(makeKline("B", "1m", T0, `${t}.0`, t), 0, 0);
-    b.build(t, t, [], forward);
+    b.build(t, t, [], 0, forward);
     st.endTick();
   }
   assert.deepEqual(Buffer.from(first.bytes), copy, "held snapshot unchanged");
@@ -108,14 +108,14 @@ test("a snapshot held with a lease is never overwritten; released buffers are re
   lease.release();
   for (let t = 8; t < 20; t++) {
     st.apply(makeKline("B", "1m", T0, `${t}.0`, t), 0, 0);
-    b.build(t, t, [], forward);
+    b.build(t, t, [], 0, forward);
     st.endTick();
   }
   assert.ok(b.buffersAllocated <= allocatedWhileHeld + 1, "steady state reuses buffers");
   assert.throws(() => {
-    const s = b.build(20, 20, [], forward).snapshot;
+    const s = b.build(20, 20, [], 0, forward).snapshot;
     st.endTick();
-    b.build(21, 21, [], forward);
+    b.build(21, 21, [], 0, forward);
     s.retain();
   }, /already released/);
 });
@@ -127,7 +127,7 @@ test("extras are in the update and the hand-off entries but not in the snapshot;
   st.apply(makeKline("B", "1m", T0, "3.0", 6), 1, 0);
   const old = makeKline("A", "1m", T0, "1.0", 4);
   old.closed = true;
-  const built = b.build(1, 1, [{ kline: old, slot: 0, forward: true }], new Uint8Array([1, 0]));
+  const built = b.build(1, 1, [{ kline: old, slot: 0, forward: true }], 1, new Uint8Array([1, 0]));
   const snap = fromBinary(SnapshotSchema, built.snapshot.bytes);
   assert.deepEqual(
     snap.klines.map((k) => k.symbol + k.close),

@@ -91,10 +91,16 @@ export class SnapshotBuilder {
   }
 
   /**
-   * Encodes the tick: the state's changed slots plus `extras`. `forwardWorker[w]`
+   * Encodes the tick: the state's changed slots plus the first `extraCount` of `extras`. `forwardWorker[w]`
    * says whether changes written by worker `w` go to Kafka this tick.
    */
-  build(seq: number, time: number, extras: readonly ExtraKline[], forwardWorker: Uint8Array): BuiltTick {
+  build(
+    seq: number,
+    time: number,
+    extras: readonly ExtraKline[],
+    extraCount: number,
+    forwardWorker: Uint8Array,
+  ): BuiltTick {
     const st = this.state;
     const sym = st.layout.symbols;
     const ivs = st.layout.intervals;
@@ -133,7 +139,8 @@ export class SnapshotBuilder {
         this.addEntry(entries++, s, start, w.pos - start, st.closed[s] === 1 ? ENTRY_CLOSED : 0);
       }
     }
-    for (const x of extras) {
+    for (let i = 0; i < extraCount; i++) {
+      const x = extras[i]!;
       const start = w.pos;
       writeTaggedWireKline(w, x.kline);
       if (x.forward) {
@@ -166,7 +173,7 @@ export class SnapshotBuilder {
         seq,
         time,
         updateBytes: update,
-        changedCount: st.changedCount + extras.length,
+        changedCount: st.changedCount + extraCount,
         klineCount: st.filled,
       },
       out,

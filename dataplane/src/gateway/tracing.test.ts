@@ -22,7 +22,11 @@ const shutdown = startTracing({ serviceName: "klagg-gateway", sampleRatio: 1, ex
 after(() => shutdown());
 
 test("each tick is a root span; the Kafka produce span is its child and the record carries its traceparent", async () => {
-  const config = parseGatewayConfig({ KLAGG_WORKERS: "w0=127.0.0.1:1", KLAGG_SYMBOLS: "AAA", KLAGG_INTERVALS: "1m" });
+  const config = parseGatewayConfig({
+    KLAGG_WORKERS: "w0=127.0.0.1:1",
+    KLAGG_SYMBOLS: "AAA",
+    KLAGG_INTERVALS: "1m",
+  });
   const w0 = new FakeWorker("w0", ["AAA"]);
   const { log, lines } = captureLog();
   const { metrics } = testMetrics();
@@ -34,7 +38,13 @@ test("each tick is a root span; the Kafka produce span is its child and the reco
     log,
     metrics,
   );
-  const gw = new Gateway(config, { workers: [{ endpoint: config.workers[0]!, puller: w0 }], publishers: [], kafka, log, metrics });
+  const gw = new Gateway(config, {
+    workers: [{ endpoint: config.workers[0]!, puller: w0 }],
+    publishers: [],
+    kafka,
+    log,
+    metrics,
+  });
   kafka.start();
   w0.set("AAA", "1m", 1_700_000_040_000, "1.0");
   w0.mode = "fail";
@@ -45,7 +55,10 @@ test("each tick is a root span; the Kafka produce span is its child and the reco
   await shutdown();
   const ticks = exported.filter((s) => s.name === "gateway.tick");
   assert.equal(ticks.length, 2);
-  assert.ok(ticks.every((t) => t.parentSpanContext === undefined), "ticks are roots");
+  assert.ok(
+    ticks.every((t) => t.parentSpanContext === undefined),
+    "ticks are roots",
+  );
   assert.notEqual(ticks[0]!.spanContext().traceId, ticks[1]!.spanContext().traceId);
   const produce = exported.find((s) => s.name === "kafka.produce");
   assert.ok(produce);

@@ -23,7 +23,10 @@ test("output lines are forwarded with the child's name as prefix", async () => {
 
 test("stop sends SIGTERM and a child that handles it exits on its own", async () => {
   const lines: string[] = [];
-  const c = child("process.on('SIGTERM', () => { console.log('bye'); process.exit(0) }); setInterval(() => {}, 1000); console.log('up')", lines);
+  const c = child(
+    "process.on('SIGTERM', () => { console.log('bye'); process.exit(0) }); setInterval(() => {}, 1000); console.log('up')",
+    lines,
+  );
   while (!lines.includes("[c] up")) await new Promise((r) => setTimeout(r, 10));
   assert.deepEqual(await c.stop(5000), { code: 0, signal: null });
   assert.ok(lines.includes("[c] bye"));
@@ -43,5 +46,8 @@ test("waitForPort gives up when the process behind the port is gone", async () =
     waitForPort("127.0.0.1", port!, 5000, () => "worker exited"),
     /worker exited/,
   );
-  await assert.rejects(waitForPort("127.0.0.1", port!, 60, () => undefined), /nothing listens/);
+  await assert.rejects(
+    waitForPort("127.0.0.1", port!, 60, () => undefined),
+    /nothing listens/,
+  );
 });

@@ -55,7 +55,9 @@ export class SupervisedChild {
     });
     for (const stream of [this.proc.stdout, this.proc.stderr]) {
       if (stream === null) continue;
-      createInterface({ input: stream, crlfDelay: Infinity }).on("line", (l) => spec.onLine(`[${spec.name}] ${l}`));
+      createInterface({ input: stream, crlfDelay: Infinity }).on("line", (l) =>
+        spec.onLine(`[${spec.name}] ${l}`),
+      );
     }
   }
 

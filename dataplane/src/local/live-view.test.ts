@@ -16,8 +16,11 @@ test("cutDecimals shortens decimals for display without rounding", () => {
 test("the table lists the top symbols with their direction and the status line", () => {
   const k = kline("BTCUSDT", "1m", T0, "2");
   k.open = "1";
-  const snap = new FakePublisher().tick([k, kline("ETHUSDT", "1m", T0, "3"), kline("SOLUSDT", "1m", T0, "4")])
-    .snapshot;
+  const snap = new FakePublisher().tick([
+    k,
+    kline("ETHUSDT", "1m", T0, "3"),
+    kline("SOLUSDT", "1m", T0, "4"),
+  ]).snapshot;
   const text = renderTable(snap, { ...info, mode: "table", status: () => "worker-0: ok" });
   assert.match(text, /^demo\s+seq 1/);
   assert.match(text, /BTCUSDT\s+23:55:00\s+1\s+2\s+2\s+2\s+▲/);

@@ -5,7 +5,6 @@
  */
 import { ArgsError, type FlagSpecs, type ParsedArgs } from "../cli/args.js";
 import { INTERVALS, type Interval } from "../core/types.js";
-import type { ConfigSource } from "../config/parse.js";
 import { syntheticSymbols } from "../sources/synthetic-market.js";
 
 /** The flags of `klagg local`. */
@@ -18,26 +17,55 @@ export const LOCAL_FLAGS: FlagSpecs = {
   symbols: {
     type: "string",
     valueName: "LIST",
-    description: "Symbols, comma separated (default: 10 synthetic ones; BTCUSDT for a replay; 5 majors live).",
+    description:
+      "Symbols, comma separated (default: 10 synthetic ones; BTCUSDT for a replay; 5 majors live).",
   },
   intervals: { type: "string", valueName: "LIST", description: "Kline intervals (default: all 16)." },
   workers: { type: "string", valueName: "N", description: "Worker processes (default 2)." },
   tick: { type: "string", valueName: "DUR", description: "Gateway tick (default 100ms)." },
-  speed: { type: "string", valueName: "X", description: "Replay pace, 1 = real time, 0 = as fast as possible." },
-  rate: { type: "string", valueName: "N", description: "Synthetic trades per second per worker (default 200)." },
+  speed: {
+    type: "string",
+    valueName: "X",
+    description: "Replay pace, 1 = real time, 0 = as fast as possible.",
+  },
+  rate: {
+    type: "string",
+    valueName: "N",
+    description: "Synthetic trades per second per worker (default 200).",
+  },
   market: { type: "string", valueName: "M", description: "spot (default) | usdm | coinm." },
-  name: { type: "string", valueName: "N", description: 'Aggregator name (Redis keys klagg:<N>:..., default "local").' },
-  redis: { type: "string", valueName: "URL", description: "Publish snapshots to Redis (default: in-process only)." },
+  name: {
+    type: "string",
+    valueName: "N",
+    description: 'Aggregator name (Redis keys klagg:<N>:..., default "local").',
+  },
+  redis: {
+    type: "string",
+    valueName: "URL",
+    description: "Publish snapshots to Redis (default: in-process only).",
+  },
   kafka: { type: "string", valueName: "BROKERS", description: "Hand klines to Kafka (host:port,...)." },
   "kafka-topic": { type: "string", valueName: "T", description: 'Kafka topic (default "klagg.klines").' },
-  clickhouse: { type: "string", valueName: "URL", description: "Run the writer into ClickHouse (needs --kafka)." },
+  clickhouse: {
+    type: "string",
+    valueName: "URL",
+    description: "Run the writer into ClickHouse (needs --kafka).",
+  },
   "exit-when-done": {
     type: "boolean",
     description: "For a replay: exit 0 once the last trade is aggregated and flushed downstream.",
   },
-  view: { type: "string", valueName: "V", description: "table (TTY default) | lines (default otherwise) | none." },
+  view: {
+    type: "string",
+    valueName: "V",
+    description: "table (TTY default) | lines (default otherwise) | none.",
+  },
   top: { type: "string", valueName: "N", description: "Symbols in the live view (default 10)." },
-  "view-interval": { type: "string", valueName: "I", description: "Interval shown in the live view (default 1m)." },
+  "view-interval": {
+    type: "string",
+    valueName: "I",
+    description: "Interval shown in the live view (default 1m).",
+  },
   "log-level": { type: "string", valueName: "L", description: "Log level of every process (default warn)." },
 };
 
@@ -76,16 +104,22 @@ function positiveInt(name: string, v: string | undefined, def: number, max: numb
 
 function intervalList(v: string | undefined): Interval[] {
   if (v === undefined) return [...INTERVALS];
-  const want = new Set(v.split(",").map((s) => s.trim()).filter((s) => s !== ""));
+  const want = new Set(
+    v
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  );
   for (const w of want) {
-    if (!(INTERVALS as readonly string[]).includes(w)) throw new ArgsError(`--intervals: "${w}" is not an interval`);
+    if (!(INTERVALS as readonly string[]).includes(w))
+      throw new ArgsError(`--intervals: "${w}" is not an interval`);
   }
   if (want.size === 0) throw new ArgsError("--intervals needs at least one interval");
   return INTERVALS.filter((i) => want.has(i));
 }
 
-/** Builds the options from parsed flags; `env` supplies REDIS_URL-style defaults only when asked. */
-export function localOptions(args: ParsedArgs, isTty: boolean, _env: ConfigSource = {}): LocalOptions {
+/** Builds the options from parsed flags; `isTty` picks the default view. */
+export function localOptions(args: ParsedArgs, isTty: boolean): LocalOptions {
   if (args.positionals.length > 0) throw new ArgsError(`unexpected argument "${args.positionals[0]}"`);
   const source = args.get("source") ?? "synthetic";
   let sourceKind: LocalOptions["sourceKind"];

@@ -48,7 +48,10 @@ export interface WorkerPlan {
 }
 
 /** Shards `symbols` over `workers`; shards that own no symbol are left out (a worker refuses to run empty). */
-export function planWorkers(symbols: readonly string[], workers: number): { plans: WorkerPlan[]; empty: number[] } {
+export function planWorkers(
+  symbols: readonly string[],
+  workers: number,
+): { plans: WorkerPlan[]; empty: number[] } {
   const plans: WorkerPlan[] = [];
   const empty: number[] = [];
   for (let i = 0; i < workers; i++) {
@@ -135,7 +138,10 @@ export class LocalRun {
     }
 
     const { createGateway } = await import("../gateway/create.js");
-    const gateway: Gateway = createGateway(gatewayConfig, { log: log.child({ component: "gateway" }), publishers });
+    const gateway: Gateway = createGateway(gatewayConfig, {
+      log: log.child({ component: "gateway" }),
+      publishers,
+    });
     const scheduler = new ReadScheduler(bus, { log: log.child({ component: "scheduler" }) });
     const view =
       opts.view === "none"
@@ -223,7 +229,11 @@ export class LocalRun {
     this.children.push(child);
     void child.exited.then((exit) => {
       if (child.stopping) return;
-      deps.log.error("worker exited unexpectedly; stopping", { worker: p.name, code: exit.code, signal: exit.signal });
+      deps.log.error("worker exited unexpectedly; stopping", {
+        worker: p.name,
+        code: exit.code,
+        signal: exit.signal,
+      });
       this.end("child-failed");
     });
   }
@@ -241,7 +251,11 @@ export class LocalRun {
     const exits = await Promise.all(this.children.map((c) => c.stop(stopMs)));
     exits.forEach((e, i) => {
       if (e.code !== 0 && this.endReason !== "child-failed") {
-        log.warn("worker did not stop cleanly", { worker: this.children[i]?.name, code: e.code, signal: e.signal });
+        log.warn("worker did not stop cleanly", {
+          worker: this.children[i]?.name,
+          code: e.code,
+          signal: e.signal,
+        });
       }
     });
     await gateway.stop().catch((err: unknown) => {
@@ -265,7 +279,10 @@ export class LocalRun {
     if (final !== undefined) {
       const ac = new AbortController();
       const seen = scheduler
-        .waitFor((s) => Number(s.seq) >= final.seq || Number(s.gatewayEpoch) !== final.gatewayEpoch, ac.signal)
+        .waitFor(
+          (s) => Number(s.seq) >= final.seq || Number(s.gatewayEpoch) !== final.gatewayEpoch,
+          ac.signal,
+        )
         .catch(() => undefined);
       const timer = setTimeout(() => ac.abort(), 1000);
       await seen;
@@ -281,6 +298,9 @@ export class LocalRun {
 function workerStatusLine(gateway: Gateway): string {
   return gateway
     .workerStatus()
-    .map((w) => `${w.name}: ${w.degraded ? "DEGRADED" : w.epoch === 0 ? "connecting" : "ok"}${w.sourceDone ? " (done)" : ""}`)
+    .map(
+      (w) =>
+        `${w.name}: ${w.degraded ? "DEGRADED" : w.epoch === 0 ? "connecting" : "ok"}${w.sourceDone ? " (done)" : ""}`,
+    )
     .join("   ");
 }

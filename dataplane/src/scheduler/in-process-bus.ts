@@ -33,11 +33,6 @@ export class InProcessSnapshotBus implements SnapshotBus {
     }
   }
 
-  /** Simulates a lost-and-restored subscription (tests): listeners must resync. */
-  simulateResubscribe(): void {
-    for (const l of [...this.listeners]) l.onResubscribed();
-  }
-
   async getLatest(): Promise<Snapshot | undefined> {
     return this.latest;
   }

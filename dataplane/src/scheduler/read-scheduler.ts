@@ -215,7 +215,11 @@ export class ReadScheduler {
         snap = await this.bus.getLatest();
       } catch (err) {
         this.counters.resyncFailures++;
-        this.log.warn("reading the snapshot failed; retrying", { bus: this.bus.description, err, delay_ms: delay });
+        this.log.warn("reading the snapshot failed; retrying", {
+          bus: this.bus.description,
+          err,
+          delay_ms: delay,
+        });
         this.resyncWanted = true;
         await sleep(delay, this.ac.signal);
         delay = Math.min(delay * 2, 5000);

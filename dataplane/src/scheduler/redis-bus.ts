@@ -47,6 +47,8 @@ export class RedisSnapshotBus implements SnapshotBus {
   private readonly channel: string;
   private readonly cmd: Redis;
   private readonly subs = new Set<Redis>();
+  /** The command connection's latest error: ioredis reports a failed connect only as "Connection is closed". */
+  private lastCmdError: Error | undefined;
   /** Updates that could not be decoded; counted for tests and metrics. */
   rejectedMessages = 0;
 
@@ -57,7 +59,10 @@ export class RedisSnapshotBus implements SnapshotBus {
     this.key = snapshotKey(opts.name);
     this.channel = updatesChannel(opts.name);
     this.cmd = new Redis(opts.url, { ...this.clientOptions(), maxRetriesPerRequest: 1, lazyConnect: true });
-    this.cmd.on("error", (err: Error) => this.log.debug("redis command connection error", { err }));
+    this.cmd.on("error", (err: Error) => {
+      this.lastCmdError = err;
+      this.log.debug("redis command connection error", { err });
+    });
   }
 
   private clientOptions(): RedisOptions {
@@ -70,8 +75,17 @@ export class RedisSnapshotBus implements SnapshotBus {
   }
 
   async getLatest(): Promise<Snapshot | undefined> {
-    if (this.cmd.status === "wait") await this.cmd.connect();
-    const buf = await this.cmd.getBuffer(this.key);
+    let buf: Buffer | null;
+    try {
+      if (this.cmd.status === "wait") await this.cmd.connect();
+      buf = await this.cmd.getBuffer(this.key);
+    } catch (err) {
+      const cause = this.lastCmdError;
+      if (cause !== undefined && err instanceof Error && cause.message !== err.message) {
+        throw new Error(`${err.message} (${cause.message})`, { cause: err });
+      }
+      throw err;
+    }
     if (buf === null) return undefined;
     return fromBinary(SnapshotSchema, buf);
   }
@@ -98,7 +112,10 @@ export class RedisSnapshotBus implements SnapshotBus {
         update = fromBinary(SnapshotUpdateSchema, msg);
       } catch (err) {
         this.rejectedMessages++;
-        this.badMessages.warn("bad_update", "undecodable snapshot update ignored", { err, bytes: msg.length });
+        this.badMessages.warn("bad_update", "undecodable snapshot update ignored", {
+          err,
+          bytes: msg.length,
+        });
         // A lost update shows up as a gap at the next one; re-read right away anyway.
         listener.onResubscribed();
         return;
@@ -124,7 +141,9 @@ export class RedisSnapshotBus implements SnapshotBus {
       closed = true;
       this.subs.delete(sub);
       sub.disconnect();
-      throw new Error(`cannot subscribe to ${this.description}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new Error(
+        `cannot subscribe to ${this.description}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     subscribedOnce = true;
     return {

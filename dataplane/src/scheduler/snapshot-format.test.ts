@@ -65,7 +65,9 @@ test("a kline with an unknown interval is reported and skipped, not printed", ()
 });
 
 test("the table shows one aligned row per kline and JSON carries numbers", () => {
-  const snap = new FakePublisher("demo").tick([kline("BTCUSDT", "1m", T0, "61837.63", { closed: true })]).snapshot;
+  const snap = new FakePublisher("demo").tick([
+    kline("BTCUSDT", "1m", T0, "61837.63", { closed: true }),
+  ]).snapshot;
   const table = formatTable(toRecords(snap.klines)).trimEnd().split("\n");
   assert.equal(table.length, 2);
   assert.match(table[1]!, /^BTCUSDT\s+1m\s+2024-08-08 23:55:00\s+61837\.63.*closed$/);

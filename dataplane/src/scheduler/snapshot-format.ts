@@ -47,7 +47,8 @@ export const SNAPSHOT_CSV_HEADER = `symbol,interval,${KLINE_CSV_HEADER},closed`;
 /** CSV text with header, one line per kline, trailing newline. */
 export function formatCsv(records: readonly KlineRecord[], market: Market): string {
   const lines = [SNAPSHOT_CSV_HEADER];
-  for (const r of records) lines.push(`${r.symbol},${r.interval},${formatKlineCsvRow(r, market)},${r.closed}`);
+  for (const r of records)
+    lines.push(`${r.symbol},${r.interval},${formatKlineCsvRow(r, market)},${r.closed}`);
   return lines.join("\n") + "\n";
 }
 
@@ -70,12 +71,26 @@ export function formatJson(s: Snapshot, records: readonly KlineRecord[]): string
 
 /** `2024-08-08 23:55:00` (UTC) for a ms timestamp. */
 export function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "");
+  return new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, "");
 }
 
 /** A text table with aligned columns; numbers right-aligned. */
 export function formatTable(records: readonly KlineRecord[]): string {
-  const header = ["SYMBOL", "INT", "OPEN TIME (UTC)", "OPEN", "HIGH", "LOW", "CLOSE", "VOLUME", "TRADES", "STATE"];
+  const header = [
+    "SYMBOL",
+    "INT",
+    "OPEN TIME (UTC)",
+    "OPEN",
+    "HIGH",
+    "LOW",
+    "CLOSE",
+    "VOLUME",
+    "TRADES",
+    "STATE",
+  ];
   const rows = records.map((r) => [
     r.symbol,
     r.interval,
@@ -92,7 +107,11 @@ export function formatTable(records: readonly KlineRecord[]): string {
 }
 
 /** Aligns `rows` under `header`; columns in `right` are right-aligned. */
-export function alignColumns(header: readonly string[], rows: readonly string[][], right: ReadonlySet<number>): string {
+export function alignColumns(
+  header: readonly string[],
+  rows: readonly string[][],
+  right: ReadonlySet<number>,
+): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: readonly string[]): string =>
     cells

@@ -20,7 +20,10 @@ test("consecutive updates are merged into the state and match the publisher's sn
   st.reset(pub.tick([kline("BTCUSDT", "1m", T0, "1"), kline("ETHUSDT", "1m", T0, "2")]).snapshot);
   const t2 = pub.tick([kline("BTCUSDT", "1m", T0, "3")]);
   assert.equal(st.apply(t2.update), "applied");
-  const t3 = pub.tick([kline("BTCUSDT", "1m", T0, "3", { closed: true }), kline("BTCUSDT", "1m", T0 + 60_000, "4")]);
+  const t3 = pub.tick([
+    kline("BTCUSDT", "1m", T0, "3", { closed: true }),
+    kline("BTCUSDT", "1m", T0 + 60_000, "4"),
+  ]);
   assert.equal(st.apply(t3.update), "applied");
   const snap = st.snapshot();
   assert.equal(snap?.seq, 3n);

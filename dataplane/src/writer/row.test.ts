@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { formatDateTime, rowKey, safeInt, toRow, KLINE_COLUMNS } from "./row.js";
+import { formatDateTime, intervalId, rowKey, safeInt, toRow, KLINE_COLUMNS } from "./row.js";
+import { INTERVALS } from "../core/types.js";
 import { kline } from "./test-fixtures.js";
 
 test("a valid kline becomes one TSV line with every column in table order", () => {
@@ -26,6 +27,7 @@ test("a valid kline becomes one TSV line with every column in table order", () =
     "3735683268",
     "1",
     "7",
+    "1",
   ]);
   assert.equal(r.row.version, 7);
   assert.equal(r.row.key, rowKey("BTCUSDT", "1m", 1_723_161_300_000));
@@ -90,4 +92,13 @@ test("safeInt accepts numbers and bigints in the safe range and returns NaN beyo
 test("formatDateTime renders a UTC instant as ClickHouse DateTime text", () => {
   assert.equal(formatDateTime(0), "1970-01-01 00:00:00");
   assert.equal(formatDateTime(1_723_161_600_000), "2024-08-09 00:00:00");
+});
+
+test("interval ids are distinct and ordered shortest first", () => {
+  assert.deepEqual(
+    INTERVALS.map((i) => intervalId(i)),
+    INTERVALS.map((_, n) => n),
+  );
+  assert.equal(intervalId("1s"), 0);
+  assert.equal(intervalId("1M"), 15);
 });

@@ -63,7 +63,18 @@ export const KLINE_COLUMNS = [
   "last_trade_id",
   "closed",
   "version",
+  "interval_id",
 ] as const;
+
+/**
+ * The sorting-key stand-in for `interval`: its index in INTERVALS (shortest
+ * first). ClickHouse 18.16 stores `ORDER BY (symbol, interval, open_time)`
+ * unquoted in its metadata and then cannot parse it back on restart
+ * (`interval` is a keyword), so the key uses this one-to-one code instead.
+ */
+export function intervalId(interval: Interval): number {
+  return INTERVALS.indexOf(interval);
+}
 
 /**
  * The generated proto types expose 64-bit fields as bigint or number depending
@@ -135,6 +146,7 @@ export function toRow(k: Kline): RowResult {
     String(lastTradeId),
     k.closed ? "1" : "0",
     String(version),
+    String(intervalId(interval)),
   ].join("\t");
   return {
     ok: true,

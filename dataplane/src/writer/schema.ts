@@ -7,6 +7,10 @@
  * once, or a writer killed half way through a migration, converge on the same
  * schema. New migrations are appended with the next version; applied ones are
  * never edited. See docs/clickhouse.md for the column choices.
+ *
+ * Never write the column name `interval` in an expression here (ORDER BY,
+ * DEFAULT, ...): ClickHouse 18.16 saves expressions unquoted in its metadata
+ * and `interval` is a keyword, so the table would not load after a restart.
  */
 
 /** One schema migration. */
@@ -38,7 +42,8 @@ export function migrationsTableDdl(db: string): string[] {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: "klines: ReplacingMergeTree(version) by (symbol, interval, open_time), monthly partitions",
+    description:
+      "klines: ReplacingMergeTree(version) by (symbol, interval_id, open_time), monthly partitions",
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.klines (
   symbol String,
@@ -57,10 +62,11 @@ export const MIGRATIONS: readonly Migration[] = [
   first_trade_id Int64,
   last_trade_id Int64,
   closed UInt8,
-  version UInt64
+  version UInt64,
+  interval_id UInt8
 ) ENGINE = ReplacingMergeTree(version)
 PARTITION BY toYYYYMM(open_time)
-ORDER BY (symbol, \`interval\`, open_time)`,
+ORDER BY (symbol, interval_id, open_time)`,
     ],
   },
 ];

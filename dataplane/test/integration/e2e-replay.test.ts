@@ -9,7 +9,7 @@
  */
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -22,6 +22,7 @@ import { fromProtoKline } from "../../src/grpc/kline-proto.js";
 import { createLogger } from "../../src/obs/log.js";
 import { RedisSnapshotBus } from "../../src/scheduler/redis-bus.js";
 import { updatesChannel } from "../../src/scheduler/snapshot-bus.js";
+import { compareDecimals } from "../../src/scheduler/snapshot-format.js";
 import { binanceData } from "../support/shared-data.js";
 import { leftoverProcesses } from "../support/local-processes.js";
 
@@ -31,7 +32,8 @@ let KAFKA_BROKERS = "";
 
 before(() => {
   for (const k of ["REDIS_URL", "KAFKA_BROKERS"]) {
-    if (!process.env[k]) throw new Error(`${k} is not set: run under \`deploy/local/klagg-infra with-infra -- ...\``);
+    if (!process.env[k])
+      throw new Error(`${k} is not set: run under \`deploy/local/klagg-infra with-infra -- ...\``);
   }
   REDIS_URL = process.env.REDIS_URL!;
   KAFKA_BROKERS = process.env.KAFKA_BROKERS!;
@@ -69,7 +71,10 @@ const CASES: Case[] = [
     files: ["ws-captures/usdm-btcusdt-20240808.gz"],
     market: "usdm",
     covered: {
-      "1m": { file: "usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv", opens: [0, 1, 2, 3, 4].map((i) => T2355 + i * MIN) },
+      "1m": {
+        file: "usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv",
+        opens: [0, 1, 2, 3, 4].map((i) => T2355 + i * MIN),
+      },
       "3m": { file: "usdm-BTCUSDT-3m-2024-08-08T2330-0030.csv", opens: [T2355 + 2 * MIN] },
     },
   },
@@ -84,17 +89,24 @@ const CASES: Case[] = [
 ];
 
 /** Runs `klagg local` to completion; resolves with its exit code and stderr. */
-function runLocal(args: string[], marker: string, timeoutMs: number): Promise<{ code: number | null; stderr: string }> {
+function runLocal(
+  args: string[],
+  marker: string,
+  timeoutMs: number,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [CLI, "local", ...args], {
-      env: { ...process.env, KLAGG_TEST_MARKER: marker },
+      env: { ...process.env, ...extraEnv, KLAGG_TEST_MARKER: marker },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
     p.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     const timer = setTimeout(() => {
       p.kill("SIGKILL");
-      reject(new Error(`klagg local did not finish within ${timeoutMs}ms; stderr tail:\n${stderr.slice(-3000)}`));
+      reject(
+        new Error(`klagg local did not finish within ${timeoutMs}ms; stderr tail:\n${stderr.slice(-3000)}`),
+      );
     }, timeoutMs);
     p.on("exit", (code) => {
       clearTimeout(timer);
@@ -103,8 +115,22 @@ function runLocal(args: string[], marker: string, timeoutMs: number): Promise<{ 
   });
 }
 
+/** Runs a klagg command and returns its stdout (fails on a non-zero exit). */
+function runCli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [CLI, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`klagg ${args[0]} failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
 async function consumeAll(topic: string): Promise<Kline[]> {
-  const kafka = new Kafka({ clientId: "e2e-test", brokers: KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: "e2e-test",
+    brokers: KAFKA_BROKERS.split(","),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);
@@ -116,7 +142,10 @@ async function consumeAll(topic: string): Promise<Kline[]> {
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Kafka consume timed out; left: ${[...remaining]}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`Kafka consume timed out; left: ${[...remaining]}`)),
+      30_000,
+    );
     void consumer.run({
       eachMessage: async ({ partition, message }) => {
         if (message.value !== null) out.push(...fromBinary(KlineBatchSchema, message.value).klines);
@@ -137,7 +166,11 @@ for (const c of CASES) {
   test(`klagg local replaying the ${c.title} with 2 workers yields Redis and Kafka klines equal to Binance's`, async () => {
     const name = `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const topic = `klagg.e2e.${name}`;
-    const kafka = new Kafka({ clientId: "e2e-test", brokers: KAFKA_BROKERS.split(","), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: "e2e-test",
+      brokers: KAFKA_BROKERS.split(","),
+      logLevel: logLevel.NOTHING,
+    });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
@@ -229,9 +262,118 @@ for (const c of CASES) {
         }
       }
     }
+    if (c.market === "usdm") {
+      // `klagg snapshot` prints the same final 1m kline in Binance's columns (after symbol, interval).
+      const out = await runCli([
+        "snapshot",
+        "--redis",
+        REDIS_URL,
+        "--name",
+        name,
+        "--interval",
+        "1m",
+        "--symbol",
+        "BTCUSDT",
+        "--format",
+        "csv",
+        "--market",
+        "usdm",
+      ]);
+      const rows = out.trimEnd().split("\n");
+      assert.equal(rows.length, 2, out);
+      const last = T2355 + 4 * MIN;
+      assert.equal(rows[1], `BTCUSDT,1m,${official(c.covered["1m"]!.file).get(last)},0,true`);
+    }
     // The final snapshot holds the newest kline per interval: covered for the USD-M capture (it ends at 23:59:59).
     if (c.market === "usdm") assert.equal(snapshotMatches, 2, "final snapshot: 1m 23:59 and 3m 23:57");
     // Every kline in the final snapshot is closed once the replay is done.
     assert.ok(snap.klines.length > 0 && snap.klines.every((k) => k.closed));
   });
 }
+
+test("with --clickhouse, the writer stores the covered official klines before klagg local exits", async () => {
+  const chUrl = process.env.CLICKHOUSE_URL;
+  if (!chUrl)
+    throw new Error("CLICKHOUSE_URL is not set: run under `deploy/local/klagg-infra with-infra -- ...`");
+  const name = `e2ew-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const db = `klagg_${name.replace(/-/g, "_")}`;
+  const query = async (sql: string): Promise<string> => {
+    const res = await fetch(chUrl, { method: "POST", body: sql });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`ClickHouse: ${text}`);
+    return text;
+  };
+  const kafka = new Kafka({
+    clientId: "e2e-test",
+    brokers: KAFKA_BROKERS.split(","),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    topics: [{ topic: `klagg.e2e.${name}`, numPartitions: 2 }],
+    waitForLeaders: true,
+  });
+  await admin.disconnect();
+  try {
+    const { code, stderr } = await runLocal(
+      [
+        "--source",
+        `replay:${binanceData("ws-captures/usdm-btcusdt-20240808.gz")}`,
+        "--market",
+        "usdm",
+        "--symbols",
+        "BTCUSDT,ETHUSDT",
+        "--intervals",
+        "1m",
+        "--workers",
+        "2",
+        "--speed",
+        "0",
+        "--kafka",
+        KAFKA_BROKERS,
+        "--kafka-topic",
+        `klagg.e2e.${name}`,
+        "--clickhouse",
+        chUrl,
+        "--name",
+        name,
+        "--exit-when-done",
+        "--view",
+        "none",
+        "--log-level",
+        "info",
+      ],
+      name,
+      90_000,
+      { KLAGG_CLICKHOUSE_DATABASE: db, KLAGG_WRITER_GROUP: `klagg-writer-${name}` },
+    );
+    assert.equal(code, 0, `klagg local failed; stderr tail:\n${stderr.slice(-3000)}`);
+    assert.deepEqual(await leftoverProcesses(name), []);
+    // Queried right after the exit: the run only ends once the writer has flushed.
+    const tsv = await query(
+      `SELECT toUnixTimestamp(open_time) * 1000, toString(open), toString(high), toString(low), toString(close),
+         toString(volume), close_time, toString(quote_volume), trades, toString(taker_buy_volume),
+         toString(taker_buy_quote_volume)
+       FROM ${db}.klines FINAL WHERE symbol = 'BTCUSDT' AND \`interval\` = '1m' AND closed = 1 FORMAT TabSeparated`,
+    );
+    const stored = new Map(
+      tsv
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t"))
+        .map((cols) => [Number(cols[0]), cols] as const),
+    );
+    const want = official("usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv");
+    for (const open of [0, 1, 2, 3, 4].map((i) => T2355 + i * MIN)) {
+      const got = stored.get(open);
+      assert.ok(got, `1m ${open} not in ClickHouse`);
+      const exp = want.get(open)!.split(",");
+      exp.forEach((v, i) =>
+        assert.equal(compareDecimals(got[i]!, v), 0, `1m ${open} column ${i}: ClickHouse ${got[i]} vs ${v}`),
+      );
+    }
+  } finally {
+    await query(`DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);
+  }
+});

@@ -52,7 +52,11 @@ test("klagg gateway publishes snapshots to Redis, exposes metrics and exits 0 on
   });
   const exited = new Promise<number | null>((r) => gw.on("exit", (code) => r(code)));
   try {
-    const metricsLine = await waitFor(() => logs.find((l) => l.msg === "metrics server listening"), 10_000, "metrics");
+    const metricsLine = await waitFor(
+      () => logs.find((l) => l.msg === "metrics server listening"),
+      10_000,
+      "metrics",
+    );
     const snap = await waitFor(
       () => {
         void redis.getBuffer(`klagg:${name}:snapshot`).then((b) => (latest = b ?? undefined));
@@ -66,9 +70,20 @@ test("klagg gateway publishes snapshots to Redis, exposes metrics and exits 0 on
     assert.ok(decoded.seq >= 1n);
     const res = await fetch(`http://127.0.0.1:${String(metricsLine.port)}/metrics`);
     const text = (await res.text()).split("\n").filter((l) => l.startsWith("klagg_gateway_"));
-    assert.ok(text.some((l) => /^klagg_gateway_snapshot_seq\{service="klagg-gateway"\} \d+$/.test(l)), text.join("\n"));
+    assert.ok(
+      text.some((l) => /^klagg_gateway_snapshot_seq\{service="klagg-gateway"\} \d+$/.test(l)),
+      text.join("\n"),
+    );
     assert.ok(text.includes('klagg_gateway_worker_degraded{worker="replay-cli",service="klagg-gateway"} 0'));
-    await waitFor(() => decodeKlines(latest).some((k) => k.closed), 15_000, "closed klines in the snapshot");
+    await waitFor(
+      () => {
+        void redis.getBuffer(`klagg:${name}:snapshot`).then((b) => (latest = b ?? undefined));
+        const ks = decodeKlines(latest);
+        return ks.length > 0 && ks.every((k) => k.closed);
+      },
+      15_000,
+      "the finished replay's closed klines in the snapshot",
+    );
     const t = Date.now();
     gw.kill("SIGTERM");
     assert.equal(await exited, 0);
@@ -90,7 +105,18 @@ function decodeKlines(b: Buffer | undefined) {
 test("klagg gateway rejects an invalid config with exit code 2 naming the keys", async () => {
   const child = spawn(
     process.execPath,
-    [CLI, "gateway", "--workers", "127.0.0.1:1", "--symbols", "BTCUSDT", "--tick", "100ms", "--pull-deadline", "150ms"],
+    [
+      CLI,
+      "gateway",
+      "--workers",
+      "127.0.0.1:1",
+      "--symbols",
+      "BTCUSDT",
+      "--tick",
+      "100ms",
+      "--pull-deadline",
+      "150ms",
+    ],
     { stdio: ["ignore", "ignore", "pipe"], env: { PATH: process.env.PATH } },
   );
   let err = "";

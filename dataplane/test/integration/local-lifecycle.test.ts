@@ -39,7 +39,9 @@ function start(args: string[]): Running {
 
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timeout`)), ms)));
+  const t = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timeout`)), ms)),
+  );
   try {
     return await Promise.race([p, t]);
   } finally {
@@ -50,7 +52,8 @@ async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 async function waitForOutput(r: Running, re: RegExp, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!re.test(r.out)) {
-    if (Date.now() > end) throw new Error(`no output matching ${re} within ${ms}ms; stderr:\n${r.err.slice(-2000)}`);
+    if (Date.now() > end)
+      throw new Error(`no output matching ${re} within ${ms}ms; stderr:\n${r.err.slice(-2000)}`);
     await new Promise((res) => setTimeout(res, 50));
   }
 }

@@ -24,7 +24,8 @@ const quietLog = createLogger("scheduler-test", { level: "error" });
 let redis: Redis;
 
 before(() => {
-  if (!REDIS_URL) throw new Error("REDIS_URL is not set: run under `deploy/local/klagg-infra with-infra -- ...`");
+  if (!REDIS_URL)
+    throw new Error("REDIS_URL is not set: run under `deploy/local/klagg-infra with-infra -- ...`");
   redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 3, retryStrategy: () => 100 });
   redis.on("error", () => {}); // reconnects on its own during the restart test
 });
@@ -39,7 +40,9 @@ function uniqueName(): string {
 
 /** What the gateway does each tick: SET the key and PUBLISH the update in one MULTI. */
 async function publish(name: string, t: ReturnType<FakePublisher["tick"]>, deliver = true): Promise<void> {
-  const m = redis.multi().set(snapshotKey(name), Buffer.from(toBinary(SnapshotSchema, t.snapshot)), "EX", 600);
+  const m = redis
+    .multi()
+    .set(snapshotKey(name), Buffer.from(toBinary(SnapshotSchema, t.snapshot)), "EX", 600);
   if (deliver) m.publish(updatesChannel(name), Buffer.from(toBinary(SnapshotUpdateSchema, t.update)));
   await m.exec();
 }
@@ -101,7 +104,8 @@ test("an undecodable message on the channel is counted and the scheduler keeps g
 });
 
 test("after a Redis restart the scheduler resubscribes and re-reads the snapshot", async () => {
-  if (!INFRA) throw new Error("KLAGG_INFRA is not set: run under `deploy/local/klagg-infra with-infra -- ...`");
+  if (!INFRA)
+    throw new Error("KLAGG_INFRA is not set: run under `deploy/local/klagg-infra with-infra -- ...`");
   const name = uniqueName();
   const pub = new FakePublisher(name);
   await publish(name, pub.tick([kline("BTCUSDT", "1m", T0, "1")]));

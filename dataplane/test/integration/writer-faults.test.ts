@@ -42,14 +42,19 @@ function spawn(e: WriterEnv, extra: Record<string, string> = {}): ChildProcess &
   return c;
 }
 
-/** Produces `batches` in chunks of `chunk` every `everyMs`, retrying sends that fail (broker restarts). */
+/**
+ * Produces `batches` in chunks of `chunk` every `everyMs`, retrying sends that fail (broker restarts),
+ * until all are sent or `until()` says stop; returns how many batches were produced.
+ */
 async function produceSlowly(
   e: WriterEnv,
   batches: KlineSpec[][],
   chunk: number,
   everyMs: number,
-): Promise<void> {
-  for (let i = 0; i < batches.length; i += chunk) {
+  until: () => boolean = () => false,
+): Promise<number> {
+  let i = 0;
+  for (; i < batches.length && !until(); i += chunk) {
     for (let attempt = 0; ; attempt++) {
       try {
         await e.produce(batches.slice(i, i + chunk));

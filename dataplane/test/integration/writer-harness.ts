@@ -12,6 +12,7 @@ import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
 import { ClickHouseSink } from "../../src/writer/clickhouse-adapter.js";
 import { batchBytes, kline, type KlineSpec } from "../../src/writer/test-fixtures.js";
 import { formatDateTime } from "../../src/writer/row.js";
+import { INTERVALS, type Interval } from "../../src/core/types.js";
 
 export function requireEnv(name: string): string {
   const v = process.env[name];
@@ -176,6 +177,7 @@ export function expectedLine(spec: KlineSpec): string {
     String(k.lastTradeId),
     k.closed ? "1" : "0",
     String(k.version),
+    String(INTERVALS.indexOf(k.interval as Interval)),
   ].join("\t");
 }
 

@@ -129,10 +129,13 @@ test("a poison message goes to the dead-letter topic with its reason and the mes
   assert.ok(got.some((g) => g.value === "not a kline batch"));
 });
 
-test("schema preparation is idempotent and keeps existing rows", async () => {
+test("schema preparation is idempotent, keeps existing rows, and the table reloads from its metadata", async () => {
   const e = await newEnv();
   await e.produce([[{ symbol: "ETHUSDT", version: 9 }]]);
   await runUntilFlushed(e);
+  // DETACH + ATTACH parses the stored metadata again, exactly as a server restart does.
+  await e.ch.command(`DETACH TABLE ${e.database}.klines`);
+  await e.ch.command(`ATTACH TABLE ${e.database}.klines`);
   assert.equal(await e.ch.prepare(), await e.ch.serverVersion());
   assert.equal(await e.ch.appliedVersion(), 1);
   assert.deepEqual(await e.readFinal(), [expectedLine({ symbol: "ETHUSDT", version: 9 })]);

@@ -60,7 +60,12 @@ export interface KlineAggregatorSpec {
   };
   clickhouse: { url: string; user?: string; passwordSecretRef?: SecretRef };
   writer?: { replicas?: number };
-  image?: { repository?: string; tag?: string; pullPolicy?: "Always" | "IfNotPresent" | "Never"; pullSecrets?: string[] };
+  image?: {
+    repository?: string;
+    tag?: string;
+    pullPolicy?: "Always" | "IfNotPresent" | "Never";
+    pullSecrets?: string[];
+  };
   resources?: { worker?: Resources; gateway?: Resources; writer?: Resources };
   placement?: Placement;
   tracing?: { endpoint?: string; sampleRatio?: number };
@@ -77,7 +82,8 @@ export interface Condition {
 }
 
 /** The condition types the operator maintains. */
-export type ConditionType = "Ready" | "WorkersReady" | "GatewayReady" | "WriterReady" | "Degraded" | "Suspended";
+export type ConditionType =
+  "Ready" | "WorkersReady" | "GatewayReady" | "WriterReady" | "Degraded" | "Suspended";
 
 /** One row of the per-shard status table. */
 export interface ShardStatus {

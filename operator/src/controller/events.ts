@@ -21,7 +21,12 @@ export class KubeEventRecorder implements EventRecorder {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  async record(cr: KlineAggregator, type: "Normal" | "Warning", reason: string, message: string): Promise<void> {
+  async record(
+    cr: KlineAggregator,
+    type: "Normal" | "Warning",
+    reason: string,
+    message: string,
+  ): Promise<void> {
     const ts = this.now().toISOString();
     try {
       await this.client.request("POST", pathOf(EVENTS, cr.metadata.namespace), {

@@ -118,7 +118,10 @@ export class Operator {
 
   /** Resolves when every informer has listed once. */
   async waitForSync(): Promise<void> {
-    await Promise.all([this.resources.waitForSync(), ...[...this.children.values()].map((i) => i.waitForSync())]);
+    await Promise.all([
+      this.resources.waitForSync(),
+      ...[...this.children.values()].map((i) => i.waitForSync()),
+    ]);
   }
 
   /** Resolves when the queue is empty and nothing runs (tests). */

@@ -47,7 +47,9 @@ export interface ReconcilerDeps {
 
 /** True when `obj` is controlled by the resource with `uid`. */
 function ownedBy(obj: KubeObject, uid: string): boolean {
-  return (obj.metadata?.ownerReferences ?? []).some((r) => r.controller === true && r.kind === KIND && r.uid === uid);
+  return (obj.metadata?.ownerReferences ?? []).some(
+    (r) => r.controller === true && r.kind === KIND && r.uid === uid,
+  );
 }
 
 /** Reconciles KlineAggregators by key "namespace/name". */
@@ -114,7 +116,12 @@ export class Reconciler {
         } catch (err) {
           result.errors.push(`${objectKey(obj)}: ${(err as Error).message}`);
           log.error("apply failed", { child: objectKey(obj), error: err as Error });
-          await this.d.events.record(cr, "Warning", "ApplyFailed", `${obj.kind} ${obj.metadata?.name}: ${(err as Error).message}`);
+          await this.d.events.record(
+            cr,
+            "Warning",
+            "ApplyFailed",
+            `${obj.kind} ${obj.metadata?.name}: ${(err as Error).message}`,
+          );
         }
       }
       await this.prune(namespace, name, cr, keep, result);
@@ -139,7 +146,9 @@ export class Reconciler {
           o.metadata?.namespace === namespace &&
           o.metadata?.labels?.[INSTANCE_LABEL] === name &&
           !keep.has(objectKey(o)) &&
-          (cr ? ownedBy(o, cr.metadata.uid) : (o.metadata?.ownerReferences ?? []).some((r) => r.kind === KIND)),
+          (cr
+            ? ownedBy(o, cr.metadata.uid)
+            : (o.metadata?.ownerReferences ?? []).some((r) => r.kind === KIND)),
       );
       for (const o of stale) {
         try {
@@ -147,7 +156,8 @@ export class Reconciler {
           inf.remove(o);
           result.deleted.push(objectKey(o));
           this.d.log.info("deleted child", { resource: `${namespace}/${name}`, child: objectKey(o) });
-          if (cr) await this.d.events.record(cr, "Normal", "Deleted", `Deleted ${o.kind} ${o.metadata?.name}`);
+          if (cr)
+            await this.d.events.record(cr, "Normal", "Deleted", `Deleted ${o.kind} ${o.metadata?.name}`);
         } catch (err) {
           if (isNotFound(err)) {
             inf.remove(o);
@@ -190,7 +200,12 @@ export class Reconciler {
     const prevReady = cr.status?.conditions?.find((c) => c.type === "Ready");
     const ready = status.conditions?.find((c) => c.type === "Ready");
     if (ready && prevReady?.status !== ready.status) {
-      await this.d.events.record(cr, ready.status === "True" ? "Normal" : "Warning", ready.reason, ready.message);
+      await this.d.events.record(
+        cr,
+        ready.status === "True" ? "Normal" : "Warning",
+        ready.reason,
+        ready.message,
+      );
     }
     return true;
   }

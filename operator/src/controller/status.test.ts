@@ -29,21 +29,44 @@ const sts = (status: object | undefined, generation = 1): KubeObject => ({
   spec: { replicas: 1 },
   ...(status ? { status } : {}),
 });
-const dep = (status: object | undefined): KubeObject => ({ kind: "Deployment", metadata: { generation: 1 }, spec: { replicas: 1 }, ...(status ? { status } : {}) });
+const dep = (status: object | undefined): KubeObject => ({
+  kind: "Deployment",
+  metadata: { generation: 1 },
+  spec: { replicas: 1 },
+  ...(status ? { status } : {}),
+});
 const cond = (s: ReturnType<typeof computeStatus>, t: string) => s.conditions!.find((c) => c.type === t)!;
 
 test("workloads no controller has observed make Ready false and say why", () => {
-  const s = computeStatus(input({ statefulSets: [sts(undefined), sts(undefined), sts(undefined)], gateway: dep(undefined), writer: dep(undefined) }));
+  const s = computeStatus(
+    input({
+      statefulSets: [sts(undefined), sts(undefined), sts(undefined)],
+      gateway: dep(undefined),
+      writer: dep(undefined),
+    }),
+  );
   assert.equal(cond(s, "Ready").status, "False");
   assert.equal(cond(s, "Ready").reason, "WorkersNotReady");
-  assert.match(cond(s, "WorkersReady").message, /0\/3 worker shards ready; shard 0: StatefulSet spot-worker-0 has not been observed by its controller yet/);
+  assert.match(
+    cond(s, "WorkersReady").message,
+    /0\/3 worker shards ready; shard 0: StatefulSet spot-worker-0 has not been observed by its controller yet/,
+  );
   assert.equal(cond(s, "GatewayReady").reason, "NotObserved");
-  assert.deepEqual(s.shards!.map((x) => x.state), ["Pending", "Pending", "Pending"]);
+  assert.deepEqual(
+    s.shards!.map((x) => x.state),
+    ["Pending", "Pending", "Pending"],
+  );
 });
 
 test("everything ready makes Ready true; every condition carries the current generation", () => {
   const ok = { observedGeneration: 1, readyReplicas: 1, updatedReplicas: 1 };
-  const s = computeStatus(input({ statefulSets: [sts(ok), sts(ok), sts(ok)], gateway: dep({ observedGeneration: 1, availableReplicas: 1 }), writer: dep({ observedGeneration: 1, availableReplicas: 1 }) }));
+  const s = computeStatus(
+    input({
+      statefulSets: [sts(ok), sts(ok), sts(ok)],
+      gateway: dep({ observedGeneration: 1, availableReplicas: 1 }),
+      writer: dep({ observedGeneration: 1, availableReplicas: 1 }),
+    }),
+  );
   assert.equal(cond(s, "Ready").status, "True");
   assert.equal(s.readyShards, 3);
   assert.equal(s.observedGeneration, 3);
@@ -51,7 +74,9 @@ test("everything ready makes Ready true; every condition carries the current gen
 });
 
 test("a workload with a newer generation than its controller observed is progressing", () => {
-  const s = computeStatus(input({ statefulSets: [sts({ observedGeneration: 1, readyReplicas: 1 }, 2), undefined, undefined] }));
+  const s = computeStatus(
+    input({ statefulSets: [sts({ observedGeneration: 1, readyReplicas: 1 }, 2), undefined, undefined] }),
+  );
   assert.equal(s.shards![0]!.state, "Progressing");
   assert.match(cond(s, "WorkersReady").message, /generation 2 not yet observed/);
 });
@@ -59,7 +84,9 @@ test("a workload with a newer generation than its controller observed is progres
 test("apply errors and empty shards make Degraded true with the reason", () => {
   const cr = sampleCr({ symbols: ["BTCUSDT", "ETHUSDT"], shards: 2 });
   const shards = desiredState(cr).shards;
-  const s = computeStatus(input({ cr, shards, statefulSets: [undefined, undefined], errors: ["StatefulSet/x: 422 invalid"] }));
+  const s = computeStatus(
+    input({ cr, shards, statefulSets: [undefined, undefined], errors: ["StatefulSet/x: 422 invalid"] }),
+  );
   assert.equal(cond(s, "Degraded").status, "True");
   assert.equal(cond(s, "Degraded").reason, "ApplyFailed");
   assert.match(cond(s, "Degraded").message, /422 invalid/);

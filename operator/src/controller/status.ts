@@ -5,7 +5,13 @@
  * it; a workload no controller has observed yet is reported as such (on an
  * API server without controllers that is the honest answer forever).
  */
-import type { Condition, ConditionType, KlineAggregator, KlineAggregatorStatus, ShardStatus } from "../api/types.js";
+import type {
+  Condition,
+  ConditionType,
+  KlineAggregator,
+  KlineAggregatorStatus,
+  ShardStatus,
+} from "../api/types.js";
 import type { KubeObject } from "../kube/client.js";
 import type { ShardPlan } from "../render/desired.js";
 
@@ -28,7 +34,14 @@ interface WorkloadStatus {
 
 /** Reads readiness of a StatefulSet or Deployment from its status. */
 export function workloadState(obj: KubeObject | undefined, kindName: string): WorkloadState {
-  if (!obj) return { ready: false, state: "Pending", readyReplicas: 0, replicas: 0, why: `${kindName} does not exist yet` };
+  if (!obj)
+    return {
+      ready: false,
+      state: "Pending",
+      readyReplicas: 0,
+      replicas: 0,
+      why: `${kindName} does not exist yet`,
+    };
   const replicas = ((obj["spec"] as { replicas?: number } | undefined)?.replicas ?? 1) as number;
   const st = (obj["status"] ?? {}) as WorkloadStatus;
   const gen = obj.metadata?.generation ?? 0;
@@ -107,7 +120,12 @@ export function computeStatus(s: StatusInput): KlineAggregatorStatus {
   const workersReady = readyShards === running.length;
   conds.push(
     workersReady
-      ? { type: "WorkersReady", status: "True", reason: "AllShardsReady", message: `${readyShards}/${running.length} worker shards ready` }
+      ? {
+          type: "WorkersReady",
+          status: "True",
+          reason: "AllShardsReady",
+          message: `${readyShards}/${running.length} worker shards ready`,
+        }
       : {
           type: "WorkersReady",
           status: "False",
@@ -118,12 +136,27 @@ export function computeStatus(s: StatusInput): KlineAggregatorStatus {
   conds.push(
     gw.ready
       ? { type: "GatewayReady", status: "True", reason: "Available", message: gw.why }
-      : { type: "GatewayReady", status: "False", reason: gw.state === "Pending" ? "NotObserved" : "NotAvailable", message: gw.why },
+      : {
+          type: "GatewayReady",
+          status: "False",
+          reason: gw.state === "Pending" ? "NotObserved" : "NotAvailable",
+          message: gw.why,
+        },
   );
   conds.push(
     wr.ready
-      ? { type: "WriterReady", status: "True", reason: wr.replicas === 0 ? "ScaledToZero" : "Available", message: wr.why }
-      : { type: "WriterReady", status: "False", reason: wr.state === "Pending" ? "NotObserved" : "NotAvailable", message: wr.why },
+      ? {
+          type: "WriterReady",
+          status: "True",
+          reason: wr.replicas === 0 ? "ScaledToZero" : "Available",
+          message: wr.why,
+        }
+      : {
+          type: "WriterReady",
+          status: "False",
+          reason: wr.state === "Pending" ? "NotObserved" : "NotAvailable",
+          message: wr.why,
+        },
   );
   const degraded: string[] = [];
   if (s.errors.length > 0) degraded.push(`applying children failed: ${s.errors.join("; ")}`);
@@ -140,7 +173,12 @@ export function computeStatus(s: StatusInput): KlineAggregatorStatus {
           reason: s.errors.length > 0 ? "ApplyFailed" : "EmptyShards",
           message: degraded.join("; "),
         }
-      : { type: "Degraded", status: "False", reason: "AsExpected", message: "all children applied; every shard has symbols" },
+      : {
+          type: "Degraded",
+          status: "False",
+          reason: "AsExpected",
+          message: "all children applied; every shard has symbols",
+        },
   );
   conds.push(
     s.suspended
@@ -152,16 +190,26 @@ export function computeStatus(s: StatusInput): KlineAggregatorStatus {
         }
       : { type: "Suspended", status: "False", reason: "Reconciling", message: "spec.suspend is false" },
   );
-  const failing = conds.filter((c) => ["WorkersReady", "GatewayReady", "WriterReady"].includes(c.type) && c.status !== "True");
+  const failing = conds.filter(
+    (c) => ["WorkersReady", "GatewayReady", "WriterReady"].includes(c.type) && c.status !== "True",
+  );
   const ready = failing.length === 0 && s.errors.length === 0;
   conds.unshift(
     ready
-      ? { type: "Ready", status: "True", reason: "AllComponentsReady", message: "workers, gateway and writer are ready" }
+      ? {
+          type: "Ready",
+          status: "True",
+          reason: "AllComponentsReady",
+          message: "workers, gateway and writer are ready",
+        }
       : {
           type: "Ready",
           status: "False",
           reason: failing.length > 0 ? `${failing[0]!.type.replace("Ready", "")}NotReady` : "ApplyFailed",
-          message: failing.length > 0 ? failing.map((c) => `${c.type}: ${c.message}`).join(" | ") : degraded.join("; "),
+          message:
+            failing.length > 0
+              ? failing.map((c) => `${c.type}: ${c.message}`).join(" | ")
+              : degraded.join("; "),
         },
   );
 

@@ -26,7 +26,10 @@ test("a child edited by hand is not up to date", () => {
 
 test("a child whose desired form changed (spec hash differs) is not up to date even if still a superset", () => {
   const smaller = withSpecHash({ ...desired, metadata: { name: "a", namespace: "n" } });
-  assert.notEqual(smaller.metadata?.annotations?.[SPEC_HASH_ANNOTATION], desired.metadata?.annotations?.[SPEC_HASH_ANNOTATION]);
+  assert.notEqual(
+    smaller.metadata?.annotations?.[SPEC_HASH_ANNOTATION],
+    desired.metadata?.annotations?.[SPEC_HASH_ANNOTATION],
+  );
   assert.equal(isUpToDate(smaller, desired), false);
 });
 
@@ -35,7 +38,14 @@ test("a missing child is not up to date", () => {
 });
 
 test("quantities compare by value under requests and limits only", () => {
-  assert.equal(isSubset({ requests: { cpu: "0.5", memory: "1024Mi" } }, { requests: { cpu: "500m", memory: "1Gi" } }, ""), true);
+  assert.equal(
+    isSubset(
+      { requests: { cpu: "0.5", memory: "1024Mi" } },
+      { requests: { cpu: "500m", memory: "1Gi" } },
+      "",
+    ),
+    true,
+  );
   assert.equal(isSubset({ limits: { cpu: 1 } }, { limits: { cpu: "1" } }, ""), true);
   assert.equal(isSubset({ limits: { cpu: "2" } }, { limits: { cpu: "1" } }, ""), false);
   assert.equal(isSubset({ value: "0.5" }, { value: "500m" }, ""), false);
@@ -50,6 +60,14 @@ test("arrays must match in length and element by element", () => {
 });
 
 test("the spec hash is stable for equal objects", () => {
-  const again = withSpecHash({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "n", labels: { x: "1" } }, data: { k: "v" } });
-  assert.equal(again.metadata?.annotations?.[SPEC_HASH_ANNOTATION], desired.metadata?.annotations?.[SPEC_HASH_ANNOTATION]);
+  const again = withSpecHash({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: "a", namespace: "n", labels: { x: "1" } },
+    data: { k: "v" },
+  });
+  assert.equal(
+    again.metadata?.annotations?.[SPEC_HASH_ANNOTATION],
+    desired.metadata?.annotations?.[SPEC_HASH_ANNOTATION],
+  );
 });

@@ -15,7 +15,10 @@ import { pathOf, typeOf, type ResourceType } from "./resources.js";
 export function withSpecHash(obj: KubeObject): KubeObject {
   const hash = createHash("sha256").update(JSON.stringify(obj)).digest("hex").slice(0, 16);
   const meta = obj.metadata ?? {};
-  return { ...obj, metadata: { ...meta, annotations: { ...meta.annotations, [SPEC_HASH_ANNOTATION]: hash } } };
+  return {
+    ...obj,
+    metadata: { ...meta, annotations: { ...meta.annotations, [SPEC_HASH_ANNOTATION]: hash } },
+  };
 }
 
 /** True when `live` already is `desired` (hash equal and every desired field present with its value). */
@@ -60,7 +63,9 @@ export function isSubset(want: unknown, have: unknown, key: string, containerKey
   if (want === undefined) return true;
   if (Array.isArray(want)) {
     return (
-      Array.isArray(have) && have.length === want.length && want.every((w, i) => isSubset(w, have[i], key, containerKey))
+      Array.isArray(have) &&
+      have.length === want.length &&
+      want.every((w, i) => isSubset(w, have[i], key, containerKey))
     );
   }
   if (want !== null && typeof want === "object") {

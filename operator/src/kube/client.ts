@@ -148,7 +148,8 @@ export class KubeClient {
     const url = new URL(path, this.base);
     // Keep the server's path prefix (e.g. behind a proxy).
     if (this.base.pathname !== "/") url.pathname = this.base.pathname.replace(/\/$/, "") + path;
-    for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
     const reqOpts: https.RequestOptions = { method, headers: { Accept: "application/json" } };
     // Re-applied per request so rotated tokens (in-cluster) are picked up.
     await this.kc.applyToHTTPSOptions(reqOpts);

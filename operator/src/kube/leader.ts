@@ -81,7 +81,9 @@ export class LeaderElector {
     }
     if (this.leading) {
       this.leading = false;
-      await this.release().catch((err: Error) => this.o.log.warn("lease release failed", { error: err.message }));
+      await this.release().catch((err: Error) =>
+        this.o.log.warn("lease release failed", { error: err.message }),
+      );
       this.o.onStoppedLeading();
     }
   }

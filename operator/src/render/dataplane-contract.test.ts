@@ -15,7 +15,12 @@ import { desiredState } from "./desired.js";
 import { envToSource, renderGatewayEnv, renderWorkerEnv, renderWriterEnv } from "./config.js";
 import { sampleCr } from "./fixtures.test-helper.js";
 
-const secrets: Record<string, string> = { "redis/password": "r-pw", "kafka/user": "k-user", "kafka/password": "k-pw", "ch/pw": "ch-pw" };
+const secrets: Record<string, string> = {
+  "redis/password": "r-pw",
+  "kafka/user": "k-user",
+  "kafka/password": "k-pw",
+  "ch/pw": "ch-pw",
+};
 const resolve = (r: { name: string; key: string }) => {
   const v = secrets[`${r.name}/${r.key}`];
   if (v === undefined) throw new Error(`test has no secret ${r.name}/${r.key}`);
@@ -24,7 +29,16 @@ const resolve = (r: { name: string; key: string }) => {
 const envOf = (o: unknown): V1EnvVar[] => (o as V1StatefulSet).spec!.template.spec!.containers[0]!.env!;
 
 test("every worker's rendered env parses with the worker's own config module into the resource's values", () => {
-  const cr = sampleCr({ grace: "3s", timezone: "+08:00", source: { exchange: "binance", market: "usdm", tradeStream: "aggTrade", endpoint: "wss://fstream.example:443" } });
+  const cr = sampleCr({
+    grace: "3s",
+    timezone: "+08:00",
+    source: {
+      exchange: "binance",
+      market: "usdm",
+      tradeStream: "aggTrade",
+      endpoint: "wss://fstream.example:443",
+    },
+  });
   const { shards, children } = desiredState(cr);
   for (const s of shards.filter((x) => x.symbols.length > 0)) {
     const sts = children.find((c) => c.metadata?.name === `spot-worker-${s.index}`);
@@ -35,7 +49,12 @@ test("every worker's rendered env parses with the worker's own config module int
     assert.equal(cfg.workerName, `spot-worker-${s.index}`);
     assert.deepEqual([...cfg.intervals], ["1s", "1m", "1h"]);
     assert.equal(cfg.market, "usdm");
-    assert.deepEqual(cfg.source, { kind: "binance", market: "usdm", stream: "aggTrade", baseUrl: "wss://fstream.example:443" });
+    assert.deepEqual(cfg.source, {
+      kind: "binance",
+      market: "usdm",
+      stream: "aggTrade",
+      baseUrl: "wss://fstream.example:443",
+    });
     assert.equal(cfg.grpcPort, 50051);
     assert.equal(cfg.graceMs, 3000);
     assert.equal(cfg.utcOffsetMinutes, 480);
@@ -46,7 +65,9 @@ test("every worker's rendered env parses with the worker's own config module int
 });
 
 test("replay and synthetic sources render into the worker's source forms", () => {
-  const replay = withDefaults(sampleCr({ source: { exchange: "replay", market: "coinm", replayPath: "/data/a.gz" } }).spec);
+  const replay = withDefaults(
+    sampleCr({ source: { exchange: "replay", market: "coinm", replayPath: "/data/a.gz" } }).spec,
+  );
   const cr = sampleCr();
   const sym = desiredState(cr).shards.find((s) => s.symbols.length > 0)!;
   const r = parseWorkerConfig(envToSource(renderWorkerEnv(cr, replay, sym.index, sym.symbols)));
@@ -54,13 +75,18 @@ test("replay and synthetic sources render into the worker's source forms", () =>
   assert.deepEqual(r.source.kind === "replay" ? [...r.source.files] : [], ["/data/a.gz"]);
   assert.equal(r.market, "coinm");
   const synth = withDefaults(sampleCr({ source: { exchange: "synthetic" } }).spec);
-  assert.equal(parseWorkerConfig(envToSource(renderWorkerEnv(cr, synth, sym.index, sym.symbols))).source.kind, "synthetic");
+  assert.equal(
+    parseWorkerConfig(envToSource(renderWorkerEnv(cr, synth, sym.index, sym.symbols))).source.kind,
+    "synthetic",
+  );
 });
 
 test("the gateway's rendered env parses with the gateway's config module into the resource's values", () => {
   const cr = sampleCr();
   const { children, shards } = desiredState(cr);
-  const gw = children.find((c) => c.kind === "Deployment" && c.metadata?.name === "spot-gateway") as V1Deployment;
+  const gw = children.find(
+    (c) => c.kind === "Deployment" && c.metadata?.name === "spot-gateway",
+  ) as V1Deployment;
   const cfg = parseGatewayConfig(envToSource(envOf(gw), resolve));
   assert.equal(cfg.name, "spot");
   assert.deepEqual(
@@ -92,7 +118,10 @@ test("the writer's rendered env parses with the writer's config module, its pass
 test("the parsers reject what the CRD rejects: a pull deadline not below the tick", () => {
   const cr = sampleCr({ gateway: { tick: "100ms", pullDeadline: "100ms", timeoutAlertThreshold: 3 } });
   const env = renderGatewayEnv(cr, withDefaults(cr.spec), [0]);
-  assert.throws(() => parseGatewayConfig(envToSource(env)), /KLAGG_PULL_DEADLINE.*must be shorter than KLAGG_TICK/);
+  assert.throws(
+    () => parseGatewayConfig(envToSource(env)),
+    /KLAGG_PULL_DEADLINE.*must be shorter than KLAGG_TICK/,
+  );
 });
 
 test("every sample in deploy/samples renders configs all three parsers accept", async () => {
@@ -109,7 +138,12 @@ test("every sample in deploy/samples renders configs all three parsers accept", 
     const { children } = desiredState(cr);
     for (const c of children.filter((x) => x.kind === "StatefulSet" || x.kind === "Deployment")) {
       const src = envToSource(envOf(c));
-      const parse = c.kind === "StatefulSet" ? parseWorkerConfig : c.metadata?.name?.endsWith("-gateway") ? parseGatewayConfig : parseWriterConfig;
+      const parse =
+        c.kind === "StatefulSet"
+          ? parseWorkerConfig
+          : c.metadata?.name?.endsWith("-gateway")
+            ? parseGatewayConfig
+            : parseWriterConfig;
       assert.doesNotThrow(() => parse(src), `${f}: ${c.kind}/${c.metadata?.name}`);
     }
   }

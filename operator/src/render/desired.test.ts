@@ -35,7 +35,14 @@ test("every child is in the resource's namespace and controlled by it", () => {
   for (const c of desiredState(sampleCr()).children) {
     assert.equal(c.metadata?.namespace, "markets");
     assert.deepEqual(c.metadata?.ownerReferences, [
-      { apiVersion: "klagg.io/v1alpha1", kind: "KlineAggregator", name: "spot", uid: "uid-1", controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: "klagg.io/v1alpha1",
+        kind: "KlineAggregator",
+        name: "spot",
+        uid: "uid-1",
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
   }
 });
@@ -47,7 +54,10 @@ test("every symbol is in exactly one shard, the one the workers' hashing picks",
   assert.deepEqual(all, [...cr.spec.symbols].sort());
   for (const s of shards) for (const sym of s.symbols) assert.equal(shardOf(sym, 3), s.index);
   const cm = children.find((c) => c.kind === "ConfigMap") as { data: Record<string, string> };
-  assert.deepEqual(JSON.parse(cm.data["assignment.json"]!).shards, shards.map((s) => s.symbols));
+  assert.deepEqual(
+    JSON.parse(cm.data["assignment.json"]!).shards,
+    shards.map((s) => s.symbols),
+  );
   for (const s of shards) {
     const sts = children.find((c) => c.metadata?.name === `spot-worker-${s.index}`) as V1StatefulSet;
     const env = envToSource(sts.spec!.template.spec!.containers[0]!.env!);
@@ -64,8 +74,13 @@ test("credentials appear only as Secret references, never as literal values", ()
       assert.equal(m, null, `${c.kind}/${c.metadata?.name} carries ${key} as a literal`);
     }
   }
-  const gw = desiredState(sampleCr()).children.find((c) => c.metadata?.name === "spot-gateway" && c.kind === "Deployment");
-  assert.match(JSON.stringify(gw), /"name":"KLAGG_REDIS_PASSWORD","valueFrom":\{"secretKeyRef":\{"name":"redis","key":"password"\}\}/);
+  const gw = desiredState(sampleCr()).children.find(
+    (c) => c.metadata?.name === "spot-gateway" && c.kind === "Deployment",
+  );
+  assert.match(
+    JSON.stringify(gw),
+    /"name":"KLAGG_REDIS_PASSWORD","valueFrom":\{"secretKeyRef":\{"name":"redis","key":"password"\}\}/,
+  );
 });
 
 test("adding a symbol changes the config hash of its shard only", () => {
@@ -78,7 +93,9 @@ test("adding a symbol changes the config hash of its shard only", () => {
     if (s.index === target) assert.notEqual(s.configHash, before[s.index]!.configHash);
     else assert.equal(s.configHash, before[s.index]!.configHash);
   }
-  const sts = desiredState(cr).children.find((c) => c.metadata?.name === `spot-worker-${target}`) as V1StatefulSet;
+  const sts = desiredState(cr).children.find(
+    (c) => c.metadata?.name === `spot-worker-${target}`,
+  ) as V1StatefulSet;
   assert.equal(sts.spec!.template.metadata!.annotations![CONFIG_HASH_ANNOTATION], after[target]!.configHash);
 });
 
@@ -96,7 +113,9 @@ test("changing the shard count adds StatefulSets and moves only symbols whose sh
 });
 
 test("pods run non-root with a read-only root filesystem, no privilege escalation and no capabilities", () => {
-  for (const c of desiredState(sampleCr()).children.filter((x) => x.kind === "StatefulSet" || x.kind === "Deployment")) {
+  for (const c of desiredState(sampleCr()).children.filter(
+    (x) => x.kind === "StatefulSet" || x.kind === "Deployment",
+  )) {
     const pod = (c as V1StatefulSet).spec!.template.spec!;
     assert.equal(pod.securityContext?.runAsNonRoot, true);
     assert.equal(pod.securityContext?.seccompProfile?.type, "RuntimeDefault");
@@ -109,17 +128,25 @@ test("pods run non-root with a read-only root filesystem, no privilege escalatio
 });
 
 test("placement is copied and a topology constraint without selector gets the component's", () => {
-  const sts = desiredState(sampleCr()).children.find((c) => c.metadata?.name === "spot-worker-0") as V1StatefulSet;
+  const sts = desiredState(sampleCr()).children.find(
+    (c) => c.metadata?.name === "spot-worker-0",
+  ) as V1StatefulSet;
   const pod = sts.spec!.template.spec!;
   assert.deepEqual(pod.nodeSelector, { pool: "markets" });
   assert.equal(pod.tolerations?.[0]?.key, "dedicated");
   assert.deepEqual(pod.topologySpreadConstraints?.[0]?.labelSelector, {
-    matchLabels: { "app.kubernetes.io/name": "klagg", "app.kubernetes.io/instance": "spot", "app.kubernetes.io/component": "worker" },
+    matchLabels: {
+      "app.kubernetes.io/name": "klagg",
+      "app.kubernetes.io/instance": "spot",
+      "app.kubernetes.io/component": "worker",
+    },
   });
 });
 
 test("the gateway is told every shard's stable in-cluster address", () => {
-  const gw = desiredState(sampleCr()).children.find((c) => c.kind === "Deployment" && c.metadata?.name === "spot-gateway");
+  const gw = desiredState(sampleCr()).children.find(
+    (c) => c.kind === "Deployment" && c.metadata?.name === "spot-gateway",
+  );
   const env = envToSource((gw as V1StatefulSet).spec!.template.spec!.containers[0]!.env!);
   assert.equal(
     env.KLAGG_WORKERS,

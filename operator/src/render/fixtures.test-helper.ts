@@ -22,13 +22,19 @@ export function sampleCr(overrides: Partial<KlineAggregator["spec"]> = {}): Klin
           passwordSecretRef: { name: "kafka", key: "password" },
         },
       },
-      clickhouse: { url: "http://clickhouse:8123", user: "klagg", passwordSecretRef: { name: "ch", key: "pw" } },
+      clickhouse: {
+        url: "http://clickhouse:8123",
+        user: "klagg",
+        passwordSecretRef: { name: "ch", key: "pw" },
+      },
       tracing: { endpoint: "http://jaeger:4318", sampleRatio: 0.5 },
       resources: { worker: { requests: { cpu: "250m", memory: "256Mi" }, limits: { memory: "512Mi" } } },
       placement: {
         nodeSelector: { pool: "markets" },
         tolerations: [{ key: "dedicated", operator: "Equal", value: "markets", effect: "NoSchedule" }],
-        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" }],
+        topologySpreadConstraints: [
+          { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway" },
+        ],
       },
       ...overrides,
     },

@@ -4,7 +4,13 @@
  * placement, and the config-hash annotation that rolls pods when (and only
  * when) their own config changes.
  */
-import type { V1Container, V1EnvVar, V1PodTemplateSpec, V1Probe, V1ResourceRequirements } from "@kubernetes/client-node";
+import type {
+  V1Container,
+  V1EnvVar,
+  V1PodTemplateSpec,
+  V1Probe,
+  V1ResourceRequirements,
+} from "@kubernetes/client-node";
 import type { DefaultedSpec, KlineAggregator, Resources } from "../api/types.js";
 import { CONFIG_HASH_ANNOTATION, METRICS_PORT, names, type Component } from "./names.js";
 import { configHash } from "./config.js";
@@ -27,7 +33,8 @@ function resources(r: Resources | undefined): V1ResourceRequirements | undefined
   if (!r || (!r.requests && !r.limits)) return undefined;
   const out: V1ResourceRequirements = {};
   // Quantities go out as strings, the form the API server stores them in.
-  if (r.requests) out.requests = Object.fromEntries(Object.entries(r.requests).map(([k, v]) => [k, String(v)]));
+  if (r.requests)
+    out.requests = Object.fromEntries(Object.entries(r.requests).map(([k, v]) => [k, String(v)]));
   if (r.limits) out.limits = Object.fromEntries(Object.entries(r.limits).map(([k, v]) => [k, String(v)]));
   return out;
 }
@@ -80,7 +87,8 @@ export function podTemplate(cr: KlineAggregator, spec: DefaultedSpec, p: PodInpu
   if (spec.image.pullSecrets?.length) ps.imagePullSecrets = spec.image.pullSecrets.map((name) => ({ name }));
   if (pl.nodeSelector && Object.keys(pl.nodeSelector).length > 0) ps.nodeSelector = pl.nodeSelector;
   if (pl.tolerations?.length) ps.tolerations = pl.tolerations as NonNullable<typeof ps.tolerations>;
-  if (pl.affinity && Object.keys(pl.affinity).length > 0) ps.affinity = pl.affinity as NonNullable<typeof ps.affinity>;
+  if (pl.affinity && Object.keys(pl.affinity).length > 0)
+    ps.affinity = pl.affinity as NonNullable<typeof ps.affinity>;
   if (pl.topologySpreadConstraints?.length) {
     // A constraint without a selector spreads this component's pods.
     ps.topologySpreadConstraints = pl.topologySpreadConstraints.map((c) => ({

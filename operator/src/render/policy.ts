@@ -3,11 +3,7 @@
  * dataplane never talks to Kubernetes), the shard-assignment ConfigMap,
  * PodDisruptionBudgets and NetworkPolicies.
  */
-import type {
-  V1ConfigMap,
-  V1PodDisruptionBudget,
-  V1ServiceAccount,
-} from "@kubernetes/client-node";
+import type { V1ConfigMap, V1PodDisruptionBudget, V1ServiceAccount } from "@kubernetes/client-node";
 import type { KlineAggregator } from "../api/types.js";
 import {
   baseLabels,
@@ -32,7 +28,11 @@ export interface NetworkPolicy {
   apiVersion: "networking.k8s.io/v1";
   kind: "NetworkPolicy";
   metadata: ReturnType<typeof childMeta>;
-  spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: ["Ingress"]; ingress: IngressRule[] };
+  spec: {
+    podSelector: { matchLabels: Record<string, string> };
+    policyTypes: ["Ingress"];
+    ingress: IngressRule[];
+  };
 }
 
 /** The ServiceAccount of every dataplane pod. */
@@ -75,9 +75,7 @@ export function desiredPdb(cr: KlineAggregator, c: Component): V1PodDisruptionBu
  * (exchange, Redis, Kafka, ClickHouse, DNS and the collector).
  */
 export function desiredNetworkPolicy(cr: KlineAggregator, c: Component): NetworkPolicy {
-  const ingress: IngressRule[] = [
-    { ports: [{ protocol: "TCP", port: METRICS_PORT }] },
-  ];
+  const ingress: IngressRule[] = [{ ports: [{ protocol: "TCP", port: METRICS_PORT }] }];
   if (c === "worker") {
     ingress.unshift({
       from: [{ podSelector: { matchLabels: selectorLabels(cr, "gateway") } }],

@@ -36,7 +36,9 @@ async function run(cmd: string, args: string[], input?: string): Promise<string>
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     p.on("error", reject);
-    p.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")}: ${err}`))));
+    p.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")}: ${err}`)),
+    );
     p.stdin.end(input);
   });
 }
@@ -61,7 +63,15 @@ test("helm template piped to kubectl apply --dry-run=server is accepted, optiona
   const { ns, cleanup } = await freshNamespace(client, "klagg-helm");
   cleanups.push(cleanup);
   for (const extra of [[], ["--set", `watchNamespace=${ns}`, "--set", "networkPolicy.enabled=true"]]) {
-    const manifests = await run("helm", ["template", "klagg", "charts/klagg", "--namespace", ns, "--include-crds", ...extra]);
+    const manifests = await run("helm", [
+      "template",
+      "klagg",
+      "charts/klagg",
+      "--namespace",
+      ns,
+      "--include-crds",
+      ...extra,
+    ]);
     const out = await run("kubectl", ["apply", "--dry-run=server", "-n", ns, "-f", "-"], manifests);
     assert.match(out, /deployment.apps\/klagg-operator created \(server dry run\)/);
     assert.match(out, /role.rbac.authorization.k8s.io\/klagg-operator(-leader-election)? created/);
@@ -69,7 +79,10 @@ test("helm template piped to kubectl apply --dry-run=server is accepted, optiona
 });
 
 test("the values schema rejects a wrong type", async () => {
-  await assert.rejects(run("helm", ["template", "x", "charts/klagg", "--set", "replicaCount=many"]), /replicaCount/);
+  await assert.rejects(
+    run("helm", ["template", "x", "charts/klagg", "--set", "replicaCount=many"]),
+    /replicaCount/,
+  );
 });
 
 test("the committed plain manifests are exactly a fresh render of the chart", async () => {
@@ -93,18 +106,33 @@ test("helm install into the test apiserver succeeds and creates the operator's o
   const out = await run("helm", ["install", release, "charts/klagg", "-n", ns]);
   assert.match(out, /STATUS: deployed/);
   const dep = await client.request("GET", `/apis/apps/v1/namespaces/${ns}/deployments/${release}-operator`);
-  const pod = (dep["spec"] as { template: { spec: { securityContext: Record<string, unknown>; containers: { securityContext: Record<string, unknown> }[] } } }).template.spec;
+  const pod = (
+    dep["spec"] as {
+      template: {
+        spec: {
+          securityContext: Record<string, unknown>;
+          containers: { securityContext: Record<string, unknown> }[];
+        };
+      };
+    }
+  ).template.spec;
   assert.deepEqual(pod.securityContext["seccompProfile"], { type: "RuntimeDefault" });
   assert.equal(pod.containers[0]!.securityContext["readOnlyRootFilesystem"], true);
   await client.request("GET", `/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}-operator`);
-  await client.request("GET", `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/${release}-operator-leader-election`);
+  await client.request(
+    "GET",
+    `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles/${release}-operator-leader-election`,
+  );
 });
 
 test("kubectl apply -f deploy/manifests installs the CRD, RBAC and the operator", async () => {
-  cleanups.push(() => run("kubectl", ["delete", "--ignore-not-found", "-f", "deploy/manifests/operator.yaml", "-f", "deploy/manifests/rbac.yaml", "-f", "deploy/manifests/namespace.yaml", "--wait=false"]));
+  // Left installed, as after a real install (a later run re-applies idempotently); no pod runs here.
   await run("kubectl", ["apply", "--server-side", "-f", "deploy/manifests/namespace.yaml"]);
   const out = await run("kubectl", ["apply", "--server-side", "-f", "deploy/manifests/"]);
-  assert.match(out, /customresourcedefinition.apiextensions.k8s.io\/klineaggregators.klagg.io serverside-applied/);
+  assert.match(
+    out,
+    /customresourcedefinition.apiextensions.k8s.io\/klineaggregators.klagg.io serverside-applied/,
+  );
   assert.match(out, /deployment.apps\/klagg-operator serverside-applied/);
 });
 
@@ -114,7 +142,9 @@ test("the samples apply with kubectl and the klagg-operator binary brings each t
   const out = await run("kubectl", ["apply", "-n", ns, "-f", "deploy/samples/"]);
   const samples = readdirSync(join(ROOT, "deploy/samples")).filter((f) => f.startsWith("klineaggregator-"));
   for (const f of samples) {
-    const name = (yaml.load(readFileSync(join(ROOT, "deploy/samples", f), "utf8")) as { metadata: { name: string } }).metadata.name;
+    const name = (
+      yaml.load(readFileSync(join(ROOT, "deploy/samples", f), "utf8")) as { metadata: { name: string } }
+    ).metadata.name;
     assert.match(out, new RegExp(`klineaggregator.klagg.io/${name} created`));
   }
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -137,14 +167,19 @@ test("the samples apply with kubectl and the klagg-operator binary brings each t
   try {
     const crs = await waitFor("every sample reconciled", async () => {
       const l = await client.request<KubeList<KlineAggregator>>("GET", pathOf(KLINE_AGGREGATORS, ns));
-      return l.items.length === samples.length && l.items.every((c) => c.status?.observedGeneration === c.metadata.generation)
+      return l.items.length === samples.length &&
+        l.items.every((c) => c.status?.observedGeneration === c.metadata.generation)
         ? l.items
         : undefined;
     });
     const sts = await client.request<KubeList>("GET", pathOf(STATEFUL_SETS, ns));
     for (const cr of crs) {
-      const want = desiredState(cr).children.filter((c) => c.kind === "StatefulSet").map((c) => c.metadata?.name);
-      const have = sts.items.filter((s) => s.metadata?.labels?.["app.kubernetes.io/instance"] === cr.metadata.name).map((s) => s.metadata?.name);
+      const want = desiredState(cr)
+        .children.filter((c) => c.kind === "StatefulSet")
+        .map((c) => c.metadata?.name);
+      const have = sts.items
+        .filter((s) => s.metadata?.labels?.["app.kubernetes.io/instance"] === cr.metadata.name)
+        .map((s) => s.metadata?.name);
       assert.deepEqual(have.sort(), [...want].sort(), cr.metadata.name);
       const ready = cr.status!.conditions!.find((c) => c.type === "Ready")!;
       assert.equal(ready.status, "False");
@@ -158,6 +193,13 @@ test("the samples apply with kubectl and the klagg-operator binary brings each t
   }
   assert.equal(await exited, 0, logs);
   assert.match(logs, /"msg":"stopped"/);
-  const lease = await client.request("GET", `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/klagg-operator-leader`);
-  assert.equal((lease["spec"] as { holderIdentity?: string }).holderIdentity, undefined, "lease released on shutdown");
+  const lease = await client.request(
+    "GET",
+    `/apis/coordination.k8s.io/v1/namespaces/${ns}/leases/klagg-operator-leader`,
+  );
+  assert.equal(
+    (lease["spec"] as { holderIdentity?: string }).holderIdentity,
+    undefined,
+    "lease released on shutdown",
+  );
 });

@@ -44,12 +44,18 @@ export function testLogger(name: string): Logger {
 
 /** Installs (server-side applies) the CRD from its single source and waits until it is established. */
 export async function installCrd(client: KubeClient): Promise<void> {
-  const crd = yaml.load(readFileSync(join(ROOT, "operator/crd/klineaggregators.klagg.io.yaml"), "utf8")) as KubeObject;
-  await client.request("PATCH", `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata?.name}`, {
-    body: crd,
-    contentType: "application/apply-patch+yaml",
-    query: { fieldManager: "klagg-tests", force: true },
-  });
+  const crd = yaml.load(
+    readFileSync(join(ROOT, "operator/crd/klineaggregators.klagg.io.yaml"), "utf8"),
+  ) as KubeObject;
+  await client.request(
+    "PATCH",
+    `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata?.name}`,
+    {
+      body: crd,
+      contentType: "application/apply-patch+yaml",
+      query: { fieldManager: "klagg-tests", force: true },
+    },
+  );
   await waitFor("CRD established", async () => {
     const c = await client.request<{ status?: { conditions?: { type: string; status: string }[] } }>(
       "GET",
@@ -60,21 +66,44 @@ export async function installCrd(client: KubeClient): Promise<void> {
 }
 
 /** Creates a fresh namespace; returns its name and a cleanup function. */
-export async function freshNamespace(client: KubeClient, prefix = "klagg-op"): Promise<{ ns: string; cleanup: () => Promise<void> }> {
+export async function freshNamespace(
+  client: KubeClient,
+  prefix = "klagg-op",
+): Promise<{ ns: string; cleanup: () => Promise<void> }> {
   const ns = `${prefix}-${randomBytes(4).toString("hex")}`;
   await client.request("POST", "/api/v1/namespaces", {
-    body: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns, labels: { "klagg.io/test": "operator" } } },
+    body: {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: ns, labels: { "klagg.io/test": "operator" } },
+    },
   });
   return {
     ns,
-    cleanup: async () => {
-      await client.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
-    },
+    cleanup: () => deleteNamespace(client, ns),
   };
 }
 
+/**
+ * Deletes a namespace. The test apiserver runs no namespace controller, so the
+ * namespace would stay Terminating forever: the test also clears its
+ * finalizers (what the controller does after emptying it).
+ */
+export async function deleteNamespace(client: KubeClient, ns: string): Promise<void> {
+  await client.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
+  await client
+    .request("PUT", `/api/v1/namespaces/${ns}/finalize`, {
+      body: { apiVersion: "v1", kind: "Namespace", metadata: { name: ns }, spec: { finalizers: [] } },
+    })
+    .catch(() => undefined);
+}
+
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -86,7 +115,9 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+  throw new Error(
+    `timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`,
+  );
 }
 
 /** A minimal valid KlineAggregator body. */
@@ -96,7 +127,17 @@ export function crBody(ns: string, name: string, spec: Record<string, unknown> =
     kind: "KlineAggregator",
     metadata: { name, namespace: ns },
     spec: {
-      symbols: ["BTCUSDT", "ETHUSDT", "BNBUSDT", "SOLUSDT", "XRPUSDT", "ADAUSDT", "DOGEUSDT", "TRXUSDT", "LINKUSDT"],
+      symbols: [
+        "BTCUSDT",
+        "ETHUSDT",
+        "BNBUSDT",
+        "SOLUSDT",
+        "XRPUSDT",
+        "ADAUSDT",
+        "DOGEUSDT",
+        "TRXUSDT",
+        "LINKUSDT",
+      ],
       shards: 3,
       intervals: ["1s", "1m"],
       redis: { url: "redis://redis:6379", passwordSecretRef: { name: "redis", key: "password" } },
@@ -118,7 +159,12 @@ export function getCr(client: KubeClient, ns: string, name: string): Promise<Kub
 }
 
 /** Merge-patches a KlineAggregator's spec (as a user would with kubectl). */
-export function patchSpec(client: KubeClient, ns: string, name: string, spec: Record<string, unknown>): Promise<KubeObject> {
+export function patchSpec(
+  client: KubeClient,
+  ns: string,
+  name: string,
+  spec: Record<string, unknown>,
+): Promise<KubeObject> {
   return client.request("PATCH", pathOf(KLINE_AGGREGATORS, ns, name), {
     body: { spec },
     contentType: "application/merge-patch+json",

@@ -37,7 +37,11 @@ after(async () => {
   admin?.close();
 });
 
-function startOperator(ns: string, identity = "op-a", extra: Partial<ConstructorParameters<typeof Operator>[0]> = {}): Operator {
+function startOperator(
+  ns: string,
+  identity = "op-a",
+  extra: Partial<ConstructorParameters<typeof Operator>[0]> = {},
+): Operator {
   const op = new Operator({
     client: newClient(),
     leaseClient: newClient(),
@@ -98,10 +102,9 @@ test("a resource yields exactly the expected children, each controlled by it", a
     assert.equal(refs[0]!.uid, cr.metadata?.uid);
     assert.equal(refs[0]!.controller, true);
   }
-  const events = await admin.request<KubeList<{ reason: string; message: string; involvedObject: { name: string } }>>(
-    "GET",
-    `/api/v1/namespaces/${ns}/events`,
-  );
+  const events = await admin.request<
+    KubeList<{ reason: string; message: string; involvedObject: { name: string } }>
+  >("GET", `/api/v1/namespaces/${ns}/events`);
   const created = events.items.filter((e) => e.reason === "Created" && e.involvedObject.name === "spot");
   assert.equal(created.length, expected.length, "one Created event per child");
   assert.ok(created.some((e) => e.message === "Created StatefulSet spot-worker-0"));
@@ -111,7 +114,9 @@ test("every symbol is in exactly one shard and the assignment ConfigMap matches 
   const { ns, cr } = await setup();
   startOperator(ns);
   await settled(ns);
-  const cm = (await admin.request("GET", pathOf(CONFIG_MAPS, ns, "spot-shards"))) as { data: Record<string, string> };
+  const cm = (await admin.request("GET", pathOf(CONFIG_MAPS, ns, "spot-shards"))) as {
+    data: Record<string, string>;
+  };
   const shards = JSON.parse(cm.data["assignment.json"]!).shards as string[][];
   const symbols = (cr["spec"] as { symbols: string[] }).symbols;
   assert.deepEqual(shards.flat().sort(), [...symbols].sort());
@@ -132,13 +137,18 @@ test("changing the shard count moves only the symbols that must move and adds or
   await settled(ns);
   const readAssignment = async () =>
     JSON.parse(
-      ((await admin.request("GET", pathOf(CONFIG_MAPS, ns, "spot-shards"))) as { data: Record<string, string> }).data[
-        "assignment.json"
-      ]!,
+      (
+        (await admin.request("GET", pathOf(CONFIG_MAPS, ns, "spot-shards"))) as {
+          data: Record<string, string>;
+        }
+      ).data["assignment.json"]!,
     ).shards as string[][];
   const before3 = await readAssignment();
   const rvBefore = await Promise.all(
-    [0, 1, 2].map(async (i) => (await admin.request("GET", pathOf(STATEFUL_SETS, ns, `spot-worker-${i}`))).metadata?.resourceVersion),
+    [0, 1, 2].map(
+      async (i) =>
+        (await admin.request("GET", pathOf(STATEFUL_SETS, ns, `spot-worker-${i}`))).metadata?.resourceVersion,
+    ),
   );
 
   await patchSpec(admin, ns, "spot", { shards: 4 });
@@ -176,7 +186,9 @@ test("a child edited or deleted by hand is restored", async () => {
   await settled(ns);
   await op.idle();
   const path = pathOf(STATEFUL_SETS, ns, "spot-worker-1");
-  const original = (await admin.request("GET", path)) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+  const original = (await admin.request("GET", path)) as {
+    spec: { template: { spec: { containers: { image: string }[] } } };
+  };
   const image = original.spec.template.spec.containers[0]!.image;
   await admin.request("PATCH", path, {
     body: { spec: { template: { spec: { containers: [{ name: "worker", image: "evil:latest" }] } } } },
@@ -188,7 +200,9 @@ test("a child edited or deleted by hand is restored", async () => {
     return s.spec.template.spec.containers[0]!.image === image;
   });
   await admin.request("DELETE", pathOf(DEPLOYMENTS, ns, "spot-gateway"));
-  await waitFor("deleted gateway recreated", async () => getOrUndefined(admin, pathOf(DEPLOYMENTS, ns, "spot-gateway")));
+  await waitFor("deleted gateway recreated", async () =>
+    getOrUndefined(admin, pathOf(DEPLOYMENTS, ns, "spot-gateway")),
+  );
 });
 
 test("a second reconcile of an unchanged resource writes nothing", async () => {
@@ -197,7 +211,9 @@ test("a second reconcile of an unchanged resource writes nothing", async () => {
   await settled(ns);
   await op.idle();
   const client = op.client;
-  const rvs = new Map((await children(ns)).map((c) => [`${c.kind}/${c.metadata?.name}`, c.metadata?.resourceVersion]));
+  const rvs = new Map(
+    (await children(ns)).map((c) => [`${c.kind}/${c.metadata?.name}`, c.metadata?.resourceVersion]),
+  );
   const crRv = (await getCr(admin, ns, "spot")).metadata?.resourceVersion;
   const writesBefore = client.writes();
   const requestsBefore = [...client.counts.values()].reduce((a, b) => a + b, 0);
@@ -208,7 +224,8 @@ test("a second reconcile of an unchanged resource writes nothing", async () => {
   assert.equal(client.writes() - writesBefore, 0, "write requests during two unchanged reconciles");
   // Reads come from the informer cache: a reconcile sends no request at all.
   assert.equal([...client.counts.values()].reduce((a, b) => a + b, 0) - requestsBefore, 0);
-  for (const c of await children(ns)) assert.equal(c.metadata?.resourceVersion, rvs.get(`${c.kind}/${c.metadata?.name}`));
+  for (const c of await children(ns))
+    assert.equal(c.metadata?.resourceVersion, rvs.get(`${c.kind}/${c.metadata?.name}`));
   assert.equal((await getCr(admin, ns, "spot")).metadata?.resourceVersion, crRv);
   // And left running, the operator does not feed on its own writes: a quiet second brings no write.
   await new Promise((r) => setTimeout(r, 1000));
@@ -223,7 +240,14 @@ test("conditions carry the current observedGeneration and say honestly that no c
   await patchSpec(admin, ns, "spot", { intervals: ["1s", "1m", "1h"] });
   const cr = await settled(ns);
   const conds = cr.status!.conditions!;
-  assert.deepEqual(conds.map((c) => c.type).sort(), ["Degraded", "GatewayReady", "Ready", "Suspended", "WorkersReady", "WriterReady"]);
+  assert.deepEqual(conds.map((c) => c.type).sort(), [
+    "Degraded",
+    "GatewayReady",
+    "Ready",
+    "Suspended",
+    "WorkersReady",
+    "WriterReady",
+  ]);
   for (const c of conds) assert.equal(c.observedGeneration, cr.metadata.generation, c.type);
   const ready = conds.find((c) => c.type === "Ready")!;
   assert.equal(ready.status, "False");
@@ -250,7 +274,9 @@ test("suspend stops reconciling, says so in status, and resuming repairs", async
   assert.deepEqual(r.applied, []);
   assert.equal(await getOrUndefined(admin, pathOf(DEPLOYMENTS, ns, "spot-gateway")), undefined);
   await patchSpec(admin, ns, "spot", { suspend: false });
-  await waitFor("gateway recreated after resume", async () => getOrUndefined(admin, pathOf(DEPLOYMENTS, ns, "spot-gateway")));
+  await waitFor("gateway recreated after resume", async () =>
+    getOrUndefined(admin, pathOf(DEPLOYMENTS, ns, "spot-gateway")),
+  );
   const resumed = await settled(ns);
   assert.equal(resumed.status!.conditions!.find((c) => c.type === "Suspended")!.status, "False");
 });
@@ -271,4 +297,36 @@ test("with two operators only the leader reconciles, and the other takes over wh
   await patchSpec(admin, ns, "spot", { shards: 2 });
   await settled(ns);
   assert.ok(bClient.writes() > 0, "the new leader reconciled");
+});
+
+test("adding a symbol re-applies only the StatefulSet of the shard that owns it (and the gateway)", async () => {
+  const { ns } = await setup();
+  const op = startOperator(ns);
+  await settled(ns);
+  await op.idle();
+  const rv = async () =>
+    new Map((await children(ns)).map((c) => [`${c.kind}/${c.metadata?.name}`, c.metadata?.resourceVersion]));
+  const before = await rv();
+  const cr = await getCr(admin, ns, "spot");
+  const symbols = [...(cr["spec"] as { symbols: string[] }).symbols, "LTCUSDT"];
+  await patchSpec(admin, ns, "spot", { symbols });
+  await settled(ns);
+  await op.idle();
+  const after = await rv();
+  const changed = [...after.keys()].filter((k) => after.get(k) !== before.get(k)).sort();
+  assert.deepEqual(changed, [
+    "ConfigMap/spot-shards",
+    "Deployment/spot-gateway",
+    `StatefulSet/spot-worker-${shardOf("LTCUSDT", 3)}`,
+  ]);
+});
+
+test("deleting the resource removes its children (the test apiserver has no garbage collector)", async () => {
+  const { ns } = await setup();
+  const op = startOperator(ns);
+  await settled(ns);
+  await op.idle();
+  assert.ok((await children(ns)).length > 0);
+  await admin.request("DELETE", `/apis/klagg.io/v1alpha1/namespaces/${ns}/klineaggregators/spot`);
+  await waitFor("children removed", async () => (await children(ns)).length === 0);
 });

@@ -32,7 +32,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`klagg local: ${err.message}\n\n${USAGE}`);
     return 2;
   }
-  const level = (["debug", "info", "warn", "error"].includes(opts.logLevel) ? opts.logLevel : "warn") as LogLevel;
+  const level = (
+    ["debug", "info", "warn", "error"].includes(opts.logLevel) ? opts.logLevel : "warn"
+  ) as LogLevel;
   // Under the refreshing table, log lines would scroll it away: keep the last few and show them below it.
   const recent: string[] = [];
   const tableMode = opts.view === "table";

@@ -11,12 +11,27 @@ import type { Market } from "../../core/kline-csv.js";
 import { createLogger } from "../../obs/log.js";
 import { RedisSnapshotBus, redactRedisUrl } from "../../scheduler/redis-bus.js";
 import { snapshotKey } from "../../scheduler/snapshot-bus.js";
-import { formatCsv, formatJson, formatTable, formatUtc, selectKlines, toRecords } from "../../scheduler/snapshot-format.js";
+import {
+  formatCsv,
+  formatJson,
+  formatTable,
+  formatUtc,
+  selectKlines,
+  toRecords,
+} from "../../scheduler/snapshot-format.js";
 import { ArgsError, formatUsage, parseArgs, type FlagSpecs } from "../args.js";
 
 const FLAGS: FlagSpecs = {
-  redis: { type: "string", valueName: "URL", description: "Redis URL (default: $KLAGG_REDIS_URL, then $REDIS_URL)." },
-  name: { type: "string", valueName: "N", description: 'Aggregator name: reads klagg:<N>:snapshot (default "local").' },
+  redis: {
+    type: "string",
+    valueName: "URL",
+    description: "Redis URL (default: $KLAGG_REDIS_URL, then $REDIS_URL).",
+  },
+  name: {
+    type: "string",
+    valueName: "N",
+    description: 'Aggregator name: reads klagg:<N>:snapshot (default "local").',
+  },
   symbol: { type: "string", valueName: "S", description: "Only this symbol." },
   interval: { type: "string", valueName: "I", description: "Only this interval (1s 1m ... 1M)." },
   format: { type: "string", valueName: "F", description: "table (default), csv or json." },
@@ -57,9 +72,11 @@ export async function run(argv: string[]): Promise<number> {
   if (url === undefined || url === "") return fail("--redis URL is required");
   if (!/^rediss?:\/\/\S+$/.test(url)) return fail(`--redis "${url}" is not a redis:// URL`);
   const format = args.get("format") ?? "table";
-  if (!["table", "csv", "json"].includes(format)) return fail(`--format "${format}" is not table, csv or json`);
+  if (!["table", "csv", "json"].includes(format))
+    return fail(`--format "${format}" is not table, csv or json`);
   const market = args.get("market") ?? "usdm";
-  if (!["spot", "usdm", "coinm"].includes(market)) return fail(`--market "${market}" is not spot, usdm or coinm`);
+  if (!["spot", "usdm", "coinm"].includes(market))
+    return fail(`--market "${market}" is not spot, usdm or coinm`);
   const name = args.get("name") ?? "local";
   const symbol = args.get("symbol");
   const interval = args.get("interval");
@@ -77,7 +94,9 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
     if (snap === undefined) {
-      process.stderr.write(`klagg snapshot: no snapshot at ${snapshotKey(name)} (is a gateway named "${name}" running?)\n`);
+      process.stderr.write(
+        `klagg snapshot: no snapshot at ${snapshotKey(name)} (is a gateway named "${name}" running?)\n`,
+      );
       return 1;
     }
     let bad = 0;
