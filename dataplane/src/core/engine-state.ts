@@ -36,18 +36,18 @@ export class EngineState {
   protected readonly qtyDec: Int8Array;
   /** Highest accepted trade time per symbol (-1: none). */
   protected readonly maxTime: Float64Array;
-  /** Per symbol: trades of the current base bucket not yet folded (OpenTime = bucket, -1: none). */
-  protected readonly p0: KlineTable;
-  /** Per symbol: trades folded into the 1s/1m slots but not yet into the longer ones (OpenTime = minute). */
-  protected readonly p1: KlineTable;
+  /**
+   * Rows per symbol in `slots`: P0, P1, then one live slot per interval, side by side so that a fold
+   * touches neighbouring memory. P0 (row s * stride) holds the trades of the current base bucket not
+   * yet folded (OpenTime = bucket, -1: none); P1 (the next row) those folded into the 1s/1m slots but
+   * not yet into the longer ones (OpenTime = minute). Slot ids are these row numbers.
+   */
+  protected readonly stride: number;
   private readonly dirty: Int32Array;
   private dirtyCount = 0;
   private readonly isDirty: Uint8Array;
-  /** Live kline per slot (symbol * nInt + interval index). */
+  /** P0, P1 and the live kline of every slot (fields Has and Next tell the slot's state). */
   protected readonly slots: KlineTable;
-  protected readonly slotHas: Uint8Array;
-  /** Next open time after the slot's latest kline (0: the slot never had one). */
-  protected readonly slotNext: Float64Array;
   protected readonly closed: ClosedStore;
   protected readonly scratch = new KlineTable(1);
   protected readonly ids: TradeIds;
@@ -94,15 +94,12 @@ export class EngineState {
     this.priceDec = new Int8Array(nSym).fill(-1);
     this.qtyDec = new Int8Array(nSym).fill(-1);
     this.maxTime = new Float64Array(nSym).fill(-1);
-    this.p0 = new KlineTable(nSym);
-    this.p1 = new KlineTable(nSym);
-    for (let s = 0; s < nSym; s++) this.p0.d[s * W + F.OpenTime] = -1;
+    this.stride = this.nInt + 2;
+    this.slots = new KlineTable(nSym * this.stride);
+    for (let s = 0; s < nSym; s++) this.slots.d[s * this.stride * W + F.OpenTime] = -1;
     this.dirty = new Int32Array(nSym);
     this.isDirty = new Uint8Array(nSym);
-    this.slots = new KlineTable(nSym * this.nInt);
-    this.slotHas = new Uint8Array(nSym * this.nInt);
-    this.slotNext = new Float64Array(nSym * this.nInt);
-    this.closed = new ClosedStore(nSym * this.nInt);
+    this.closed = new ClosedStore(nSym * this.stride);
     this.ids = new TradeIds(nSym);
     this.log = new ChangeLog(this.version);
   }
@@ -117,6 +114,21 @@ export class EngineState {
   protected stampRow(r: number): void {
     this.closed.rows.d[r * W + F.Version] = ++this.version;
     this.log.record(-r - 1);
+  }
+
+  /** The slot (row) of interval k of symbol s. */
+  protected slotOf(s: number, k: number): number {
+    return s * this.stride + 2 + k;
+  }
+
+  /** The symbol of slot j. */
+  protected symbolOf(j: number): number {
+    return Math.floor(j / this.stride);
+  }
+
+  /** The interval index of slot j. */
+  protected intervalOf(j: number): number {
+    return (j % this.stride) - 2;
   }
 
   protected markDirty(s: number): void {
@@ -143,39 +155,42 @@ export class EngineState {
 
   /** Merges P0 of symbol s into the 1s/1m slots and into P1, and empties it. */
   protected foldP0(s: number): void {
-    const p0 = this.p0;
-    const b = s * W;
-    if (p0.d[b + F.Count] === 0) return;
-    const bucket = p0.d[b + F.OpenTime]!;
-    for (let k = 0; k < this.nA; k++) this.mergeInto(s * this.nInt + k, k, bucket, p0, s);
+    const t = this.slots;
+    const d = t.d;
+    const r0 = s * this.stride;
+    const b = r0 * W;
+    if (d[b + F.Count] === 0) return;
+    const bucket = d[b + F.OpenTime]!;
+    for (let k = 0; k < this.nA; k++) this.mergeInto(r0 + 2 + k, k, bucket, r0);
     if (this.nA < this.nInt) {
       const minute = Math.floor(bucket / 60_000) * 60_000;
-      const p1 = this.p1;
-      if (p1.d[b + F.Count]! > 0 && p1.d[b + F.OpenTime] !== minute) this.foldP1(s);
-      if (p1.d[b + F.Count] === 0) p1.copyRow(s, p0, s);
-      else p1.mergeRow(s, p0, s);
-      p1.d[b + F.OpenTime] = minute;
+      const b1 = b + W;
+      if (d[b1 + F.Count]! > 0 && d[b1 + F.OpenTime] !== minute) this.foldP1(s);
+      if (d[b1 + F.Count] === 0) t.copyRow(r0 + 1, t, r0);
+      else t.mergeRow(r0 + 1, t, r0);
+      d[b1 + F.OpenTime] = minute;
     }
-    p0.d[b + F.Count] = 0;
+    d[b + F.Count] = 0;
   }
 
   /** Merges P1 of symbol s into the slots of 3m and longer, and empties it. */
   protected foldP1(s: number): void {
-    const p1 = this.p1;
-    const b = s * W;
-    if (p1.d[b + F.Count] === 0) return;
-    const minute = p1.d[b + F.OpenTime]!;
-    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(s * this.nInt + k, k, minute, p1, s);
-    p1.d[b + F.Count] = 0;
+    const d = this.slots.d;
+    const r1 = s * this.stride + 1;
+    if (d[r1 * W + F.Count] === 0) return;
+    const minute = d[r1 * W + F.OpenTime]!;
+    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(r1 + 1 + k, k, minute, r1);
+    d[r1 * W + F.Count] = 0;
   }
 
-  /** Merges row i of `src` (trades at time `t` and later in the same bucket) into the kline of slot j containing t. */
-  private mergeInto(j: number, k: number, t: number, src: KlineTable, i: number): void {
-    if (this.slotHas[j] === 1 && t < this.slotNext[j]!) {
-      this.slots.mergeRow(j, src, i);
+  /** Merges accumulator row i (trades at time `t` and later in the same bucket) into the kline of slot j containing t. */
+  private mergeInto(j: number, k: number, t: number, i: number): void {
+    const d = this.slots.d;
+    if (d[j * W + F.Has] === 1 && t < d[j * W + F.Next]!) {
+      this.slots.mergeRow(j, this.slots, i);
       this.stampSlot(j);
     } else {
-      this.startKline(j, k, openTime(this.specs[k]!, t), src, i);
+      this.startKline(j, k, openTime(this.specs[k]!, t), this.slots, i);
     }
   }
 
@@ -186,9 +201,9 @@ export class EngineState {
     slots.copyRow(j, src, i);
     slots.d[j * W + F.OpenTime] = open;
     this.stampSlot(j);
-    this.slotHas[j] = 1; // rollTo left it 0
+    this.slots.d[j * W + F.Has] = 1; // rollTo left it 0
     this.openCount++;
-    this.slotNext[j] = nextOpenTime(this.specs[k]!, open);
+    this.slots.d[j * W + F.Next] = nextOpenTime(this.specs[k]!, open);
   }
 
   /**
@@ -197,11 +212,11 @@ export class EngineState {
    * with `createCurrent`, opens an empty kline at `target`.
    */
   protected rollTo(j: number, k: number, target: number, createCurrent: boolean): void {
-    if (this.slotHas[j] === 1) {
+    if (this.slots.d[j * W + F.Has] === 1) {
       if (this.slots.d[j * W + F.OpenTime] === target) return;
       this.closeSlot(j);
     }
-    let o = this.slotNext[j]!;
+    let o = this.slots.d[j * W + F.Next]!;
     if (!this.emptyKlines || o === 0) return;
     const spec = this.specs[k]!;
     const price = this.slots.d[j * W + F.Close]!;
@@ -213,26 +228,26 @@ export class EngineState {
       }
     }
     for (; o < target; o = nextOpenTime(spec, o)) this.stampRow(this.closed.addEmpty(j, o, price));
-    this.slotNext[j] = target;
+    this.slots.d[j * W + F.Next] = target;
     if (createCurrent) {
       this.slots.setEmpty(j, target, price);
       this.stampSlot(j);
-      this.slotHas[j] = 1;
+      this.slots.d[j * W + F.Has] = 1;
       this.openCount++;
-      this.slotNext[j] = nextOpenTime(spec, target);
+      this.slots.d[j * W + F.Next] = nextOpenTime(spec, target);
     }
   }
 
   /** Moves slot j's kline to the closed store with a new version. */
   protected closeSlot(j: number): void {
     this.stampRow(this.closed.add(j, this.slots, j));
-    this.slotHas[j] = 0;
+    this.slots.d[j * W + F.Has] = 0;
     this.openCount--;
   }
 
   /** Raises symbol s's decimals to (dp, dq); false when that would leave exact range. */
   protected rescale(s: number, dp: number, dq: number): boolean {
-    const tables = { p0: this.p0, p1: this.p1, slots: this.slots, closed: this.closed, nInt: this.nInt };
+    const tables = { slots: this.slots, closed: this.closed, stride: this.stride };
     if (!rescaleSymbol(tables, s, dp - this.priceDec[s]!, dq - this.qtyDec[s]!)) return false;
     this.priceDec[s] = dp;
     this.qtyDec[s] = dq;
@@ -247,7 +262,7 @@ export class EngineState {
     if (since >= 0 && this.log.covers(since)) {
       this.log.forEachAfter(since, (ref, v) => {
         if (ref >= 0) {
-          if (this.slotHas[ref] === 1 && sd[ref * W + F.Version] === v)
+          if (this.slots.d[ref * W + F.Has] === 1 && sd[ref * W + F.Version] === v)
             out.push(this.record(this.slots, ref, ref, false));
         } else {
           const r = -ref - 1;
@@ -258,8 +273,8 @@ export class EngineState {
       });
       return out;
     }
-    for (let j = 0; j < this.slotHas.length; j++) {
-      if (this.slotHas[j] === 1 && sd[j * W + F.Version]! > since)
+    for (let j = 0; j < this.slots.capacity; j++) {
+      if (this.slots.d[j * W + F.Has] === 1 && sd[j * W + F.Version]! > since)
         out.push(this.record(this.slots, j, j, false));
     }
     for (let r = 0; r < this.closed.highWater; r++) {
@@ -270,8 +285,8 @@ export class EngineState {
   }
 
   private record(t: KlineTable, row: number, slot: number, closed: boolean): KlineRecord {
-    const s = Math.floor(slot / this.nInt);
-    const k = slot % this.nInt;
+    const s = this.symbolOf(slot);
+    const k = this.intervalOf(slot);
     const close = nextOpenTime(this.specs[k]!, t.d[row * W + F.OpenTime]!) - 1;
     const sym = this.symbols[s]!;
     return rowToRecord(t, row, sym, this.intervals[k]!, close, this.priceDec[s]!, this.qtyDec[s]!, closed);

@@ -145,7 +145,7 @@ class Engine extends EngineState implements KlineEngine {
       d0[s * W + F.OpenTime] = bucket;
       for (let k = 0; k < this.nInt; k++) {
         const j = s * this.nInt + k;
-        if (w < this.slotNext[j]! || (this.slotHas[j] === 0 && !this.emptyKlines)) continue;
+        if (w < this.slots.d[j * W + F.Next]! || (this.slots.d[j * W + F.Has] === 0 && !this.emptyKlines)) continue;
         this.rollTo(j, k, openTime(this.specs[k]!, w), true);
       }
     }
@@ -163,8 +163,8 @@ class Engine extends EngineState implements KlineEngine {
 
   closeAll(): void {
     this.foldAll();
-    for (let j = 0; j < this.slotHas.length; j++) {
-      if (this.slotHas[j] === 1) this.closeSlot(j);
+    for (let j = 0; j < this.slots.capacity; j++) {
+      if (this.slots.d[j * W + F.Has] === 1) this.closeSlot(j);
     }
   }
 
@@ -194,10 +194,10 @@ class Engine extends EngineState implements KlineEngine {
     for (let k = 0; k < this.nInt; k++) {
       const j = s * this.nInt + k;
       const spec = this.specs[k]!;
-      if (this.slotHas[j] === 1 && t >= slots.d[j * W + F.OpenTime]! && t < this.slotNext[j]!) {
+      if (this.slots.d[j * W + F.Has] === 1 && t >= slots.d[j * W + F.OpenTime]! && t < this.slots.d[j * W + F.Next]!) {
         slots.mergeRow(j, scratch, 0);
         this.stampSlot(j);
-      } else if (t >= this.slotNext[j]!) {
+      } else if (t >= this.slots.d[j * W + F.Next]!) {
         this.startKline(j, k, openTime(spec, t), scratch, 0);
       } else {
         const o = openTime(spec, t);
@@ -230,7 +230,7 @@ class Engine extends EngineState implements KlineEngine {
     }
     if (n >= 0) return;
     const sd = this.slots.d;
-    if (this.slotHas[j] === 0) {
+    if (this.slots.d[j * W + F.Has] === 0) {
       sd[j * W + F.Close] = price; // the price the slot's next empty kline will show
     } else if (sd[j * W + F.Count] === 0 && sd[j * W + F.Close] !== price) {
       this.slots.setEmpty(j, sd[j * W + F.OpenTime]!, price);

@@ -39,6 +39,10 @@ export const enum F {
   /** Closed store only: the row of the same slot with the next older / newer open time, -1 if none. */
   Older = 20,
   Newer = 21,
+  /** Live slot rows only (same positions as the closed-store fields): 1 when the slot holds a kline. */
+  Has = 19,
+  /** Live slot rows only: the open time after the slot's latest kline (0: it never had one). */
+  Next = 20,
 }
 
 /** Numbers per row. */

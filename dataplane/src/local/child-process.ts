@@ -4,7 +4,9 @@
  * stops the children in the right order (a child that got SIGINT from the
  * terminal *and* SIGTERM from us would take the second as "exit now, no drain").
  * Its stderr is forwarded line by line with a prefix; stopping sends SIGTERM and
- * escalates to SIGKILL after a timeout, so nothing is left behind.
+ * escalates to SIGKILL after a timeout, so nothing is left behind. The child's
+ * stdin is a pipe kept open for its lifetime: if this process dies without
+ * stopping it, the child sees EOF (see `worker-entry.ts`).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
@@ -39,7 +41,8 @@ export class SupervisedChild {
     this.name = spec.name;
     this.proc = spawn(spec.command, [...spec.args], {
       env: spec.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      // stdin is a pipe nobody writes to: it closes when this process dies, which the child can watch.
+      stdio: ["pipe", "pipe", "pipe"],
       detached: true,
     });
     this.exited = new Promise<ChildExit>((resolve) => {

@@ -25,9 +25,9 @@ import type { LocalOptions } from "./local-options.js";
 
 /** What a local run needs from its surroundings. */
 export interface LocalRunDeps {
-  /** The node binary and the built CLI entry (`dist/src/cli/main.js`) to start workers with. */
+  /** The node binary and the script to start workers with (`worker-entry.js`, which runs the CLI). */
   readonly nodePath: string;
-  readonly cliPath: string;
+  readonly workerEntry: string;
   /** The environment passed to children (plus their own keys) and to the writer's config. */
   readonly env: ConfigSource;
   readonly log: Logger;
@@ -61,6 +61,9 @@ export function planWorkers(
   }
   return { plans, empty };
 }
+
+/** A signal (or a dead worker) arrived before the workers were ready. */
+class StartupInterrupted extends Error {}
 
 /** Why a run ended. */
 type EndReason = "signal" | "done" | "child-failed";
@@ -161,18 +164,17 @@ export class LocalRun {
     let code = 0;
     try {
       // Pulling before the workers listen would only log failures and raise degraded alerts.
-      await Promise.race([
+      const ready = await Promise.race([
         Promise.all(
           this.children.map((c, i) =>
             waitForPort("127.0.0.1", ports[i]!, 30_000, () =>
               c.exit !== undefined ? `${c.name} exited during startup (code ${c.exit.code})` : undefined,
             ),
           ),
-        ),
-        this.ended.then((r) => {
-          throw new Error(`startup interrupted (${r})`);
-        }),
+        ).then(() => true),
+        this.ended.then(() => false),
       ]);
+      if (!ready) throw new StartupInterrupted();
       if (writer !== undefined) await writer.start();
       gateway.start();
       if (opts.exitWhenDone) {
@@ -187,8 +189,12 @@ export class LocalRun {
       log.info("local run ending", { reason });
       if (reason === "child-failed") code = 1;
     } catch (err) {
-      log.error("local run failed", { err });
-      code = 1;
+      if (err instanceof StartupInterrupted) {
+        if (this.endReason === "child-failed") code = 1;
+      } else {
+        log.error("local run failed", { err });
+        code = 1;
+      }
     } finally {
       code = Math.max(code, await this.shutdown(gateway, writer, scheduler, bus, view));
     }
@@ -222,7 +228,7 @@ export class LocalRun {
     const child = new SupervisedChild({
       name: p.name,
       command: deps.nodePath,
-      args: [deps.cliPath, "worker"],
+      args: [deps.workerEntry, "worker"],
       env,
       onLine: deps.childLine,
     });

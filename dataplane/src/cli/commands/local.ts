@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     runRef = new LocalRun(opts, {
       nodePath: process.execPath,
-      cliPath: fileURLToPath(new URL("../main.js", import.meta.url)),
+      workerEntry: fileURLToPath(new URL("../../local/worker-entry.js", import.meta.url)),
       env: process.env,
       log,
       childLine: emit,
