@@ -118,3 +118,17 @@ test("exact pairs print the same digits as BigInt arithmetic, with and without a
     assert.equal(exactToString(pair[0]!, pair[1]!, 16), insertPoint(big.toString(), 16));
   }
 });
+
+test("random normalized pairs up to 2^100 print exactly", () => {
+  let seed = 12345;
+  const rnd = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  for (let i = 0; i < 2000; i++) {
+    const hi = Math.floor(2 ** (53 + rnd() * 46) * (1 + rnd()));
+    const ulp = 2 ** (Math.floor(Math.log2(hi)) - 52);
+    const lo = Math.trunc((rnd() - 0.5) * ulp);
+    assert.equal(exactToString(hi, lo, 0), (BigInt(hi) + BigInt(lo)).toString(), `${hi} ${lo}`);
+  }
+});

@@ -104,17 +104,18 @@ export function exactToIntegerString(hi: number, lo: number): string {
     const v = hi + lo;
     if (v <= MAX_EXACT) return String(v);
   }
-  let m = hi;
-  let e = 0;
+  // hi = m * 2^e with m <= 2^53: above 2^53 every double is a multiple of the power of two divided out.
+  let e = Math.max(0, Math.ceil(Math.log2(hi)) - 53);
+  let m = hi / 2 ** e;
   while (m > MAX_EXACT) {
-    m /= 2; // exact: above 2^53 every double is even
+    m /= 2;
     e++;
   }
   let n = 0;
   while (m > 0) {
-    const l = m % LIMB;
-    limbs[n++] = l;
-    m = (m - l) / LIMB;
+    const q = Math.floor(m / LIMB);
+    limbs[n++] = m - q * LIMB;
+    m = q;
   }
   while (e > 0) {
     const shift = e > 20 ? 20 : e;
@@ -122,27 +123,28 @@ export function exactToIntegerString(hi: number, lo: number): string {
     e -= shift;
     let carry = 0;
     for (let i = 0; i < n; i++) {
-      const x = limbs[i]! * f + carry;
-      const l = x % LIMB;
-      limbs[i] = l;
-      carry = (x - l) / LIMB;
+      const x = limbs[i]! * f + carry; // < 1e7 * 2^20 + carry: exact
+      carry = Math.floor(x / LIMB);
+      limbs[i] = x - carry * LIMB;
     }
     while (carry > 0) {
-      const l = carry % LIMB;
-      limbs[n++] = l;
-      carry = (carry - l) / LIMB;
+      const q = Math.floor(carry / LIMB);
+      limbs[n++] = carry - q * LIMB;
+      carry = q;
     }
   }
   let carry = lo;
   for (let i = 0; i < n && carry !== 0; i++) {
     const x = limbs[i]! + carry;
-    const l = ((x % LIMB) + LIMB) % LIMB;
-    limbs[i] = l;
-    carry = (x - l) / LIMB;
+    carry = Math.floor(x / LIMB); // floor: negative x borrows
+    limbs[i] = x - carry * LIMB;
   }
   while (n > 1 && limbs[n - 1] === 0) n--;
   let out = String(limbs[n - 1]!);
-  for (let i = n - 2; i >= 0; i--) out += String(limbs[i]!).padStart(7, "0");
+  for (let i = n - 2; i >= 0; i--) {
+    const l = String(limbs[i]!);
+    out += l.length === 7 ? l : "0000000".slice(l.length) + l;
+  }
   return out;
 }
 

@@ -111,15 +111,16 @@ class Engine extends EngineState implements KlineEngine {
     this.ids.commit(s, first, last, cls);
     if (t > mt) this.maxTime[s] = t;
     const takerBuy = !trade.buyerMaker;
-    const p0 = this.p0;
-    const b = s * W;
+    const p0 = this.slots; // P0 is row s * stride of the slots table
+    const r0 = s * this.stride;
+    const b = r0 * W;
     const pb = p0.d[b + F.OpenTime]!;
     if (t >= pb) {
       if (t >= pb + this.baseMs) {
         if (p0.d[b + F.Count]! > 0) this.foldP0(s);
         p0.d[b + F.OpenTime] = Math.floor(t / this.baseMs) * this.baseMs;
       }
-      p0.addTrade(s, p, q, ph, pl, first, last, takerBuy);
+      p0.addTrade(r0, p, q, ph, pl, first, last, takerBuy);
       this.markDirty(s);
     } else {
       this.lateAccepted++;
@@ -134,18 +135,19 @@ class Engine extends EngineState implements KlineEngine {
     if (!Number.isFinite(nowMs) || nowMs <= this.now) return;
     this.now = nowMs;
     const wall = nowMs - this.graceMs;
-    const d0 = this.p0.d;
+    const d0 = this.slots.d;
     for (let s = 0; s < this.symbols.length; s++) {
       if (this.priceDec[s]! < 0) continue; // never traded
       const mt = this.maxTime[s]!;
       const w = mt > wall ? mt : wall;
       const bucket = Math.floor(w / this.baseMs) * this.baseMs;
-      if (bucket <= d0[s * W + F.OpenTime]!) continue;
+      if (bucket <= d0[s * this.stride * W + F.OpenTime]!) continue;
       this.foldSymbol(s);
-      d0[s * W + F.OpenTime] = bucket;
+      d0[s * this.stride * W + F.OpenTime] = bucket;
       for (let k = 0; k < this.nInt; k++) {
-        const j = s * this.nInt + k;
-        if (w < this.slots.d[j * W + F.Next]! || (this.slots.d[j * W + F.Has] === 0 && !this.emptyKlines)) continue;
+        const j = this.slotOf(s, k);
+        if (w < this.slots.d[j * W + F.Next]! || (this.slots.d[j * W + F.Has] === 0 && !this.emptyKlines))
+          continue;
         this.rollTo(j, k, openTime(this.specs[k]!, w), true);
       }
     }
@@ -192,9 +194,13 @@ class Engine extends EngineState implements KlineEngine {
     const slots = this.slots;
     const scratch = this.scratch;
     for (let k = 0; k < this.nInt; k++) {
-      const j = s * this.nInt + k;
+      const j = this.slotOf(s, k);
       const spec = this.specs[k]!;
-      if (this.slots.d[j * W + F.Has] === 1 && t >= slots.d[j * W + F.OpenTime]! && t < this.slots.d[j * W + F.Next]!) {
+      if (
+        this.slots.d[j * W + F.Has] === 1 &&
+        t >= slots.d[j * W + F.OpenTime]! &&
+        t < this.slots.d[j * W + F.Next]!
+      ) {
         slots.mergeRow(j, scratch, 0);
         this.stampSlot(j);
       } else if (t >= this.slots.d[j * W + F.Next]!) {
@@ -251,8 +257,8 @@ class Engine extends EngineState implements KlineEngine {
       const r = closed.oldest();
       const b = r * W;
       const j = d[b + F.Slot]!;
-      const s = Math.floor(j / this.nInt);
-      const close = nextOpenTime(this.specs[j % this.nInt]!, d[b + F.OpenTime]!) - 1;
+      const s = this.symbolOf(j);
+      const close = nextOpenTime(this.specs[this.intervalOf(j)]!, d[b + F.OpenTime]!) - 1;
       const mt = this.maxTime[s]!;
       if (d[b + F.Version]! <= ack && close + this.graceMs < (mt > this.now ? mt : this.now)) {
         closed.removeOldest();

@@ -40,8 +40,10 @@ export const enum F {
   Older = 20,
   Newer = 21,
   /** Live slot rows only (same positions as the closed-store fields): 1 when the slot holds a kline. */
+  // eslint-disable-next-line @typescript-eslint/no-duplicate-enum-values -- slot rows reuse Slot's place
   Has = 19,
   /** Live slot rows only: the open time after the slot's latest kline (0: it never had one). */
+  // eslint-disable-next-line @typescript-eslint/no-duplicate-enum-values -- slot rows reuse Older's place
   Next = 20,
 }
 

@@ -10,11 +10,10 @@ import { F, W, type KlineTable } from "./kline-table.js";
 
 /** The tables holding a symbol's state. */
 export interface SymbolTables {
-  readonly p0: KlineTable;
-  readonly p1: KlineTable;
+  /** P0, P1 and the live slots: `stride` rows per symbol. */
   readonly slots: KlineTable;
   readonly closed: ClosedStore;
-  readonly nInt: number;
+  readonly stride: number;
 }
 
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
@@ -25,16 +24,13 @@ const MAX_EXACT = Number.MAX_SAFE_INTEGER;
  * would exceed 2^53.
  */
 export function rescaleSymbol(tables: SymbolTables, s: number, dPrice: number, dQty: number): boolean {
-  const rows: [KlineTable, number][] = [
-    [tables.p0, s],
-    [tables.p1, s],
-  ];
-  for (let k = 0; k < tables.nInt; k++) rows.push([tables.slots, s * tables.nInt + k]);
+  const rows: [KlineTable, number][] = [];
+  for (let i = 0; i < tables.stride; i++) rows.push([tables.slots, s * tables.stride + i]);
   const closed = tables.closed;
   const cd = closed.rows.d;
   for (let r = 0; r < closed.highWater; r++) {
     const slot = cd[r * W + F.Slot]!;
-    if (slot >= 0 && Math.floor(slot / tables.nInt) === s) rows.push([closed.rows, r]);
+    if (slot >= 0 && Math.floor(slot / tables.stride) === s) rows.push([closed.rows, r]);
   }
   const fp = POW10[dPrice]!;
   for (const [t, i] of rows) {

@@ -78,6 +78,25 @@ for (const sig of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
+test("workers stop by themselves when klagg local is killed with SIGKILL (no orphans)", async () => {
+  const r = start(["--source", "synthetic", "--workers", "2", "--view", "lines", "--log-level", "info"]);
+  try {
+    await waitForOutput(r, /seq=\d+ 1m: [A-Z]+USDT=/, 20_000);
+    r.proc.kill("SIGKILL");
+    await within(r.exited, 5000, "klagg local killed");
+    const end = Date.now() + 15_000;
+    let left = await leftoverProcesses(r.marker);
+    while (left.length > 0 && Date.now() < end) {
+      await new Promise((res) => setTimeout(res, 100));
+      left = await leftoverProcesses(r.marker);
+    }
+    assert.deepEqual(left, [], "workers outlived their parent");
+  } finally {
+    r.proc.kill("SIGKILL");
+    for (const pid of await leftoverProcesses(r.marker)) process.kill(pid, "SIGKILL");
+  }
+});
+
 test("a worker that cannot start fails the run with exit 1 and leaves nothing behind", async () => {
   const r = start(["--source", "replay:/nonexistent/klagg-missing.gz", "--workers", "2", "--view", "none"]);
   try {

@@ -69,6 +69,16 @@ async function produceSlowly(
   return Math.min(i, batches.length);
 }
 
+/** Waits for the group to commit everything, failing with the writer's last log lines. */
+async function waitCommitted(e: WriterEnv, w: { logLines: string[] }, ms: number): Promise<void> {
+  try {
+    await e.waitCommitted(ms);
+  } catch (err) {
+    const tail = w.logLines.filter((l) => l.length > 0).slice(-30).join("\n");
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nwriter log:\n${tail}`);
+  }
+}
+
 async function stopWriter(c: ChildProcess): Promise<void> {
   c.kill("SIGTERM");
   assert.equal(await exited(c), 0, "graceful shutdown exits 0");
@@ -88,7 +98,7 @@ test("the writer killed mid-batch and restarted loses nothing and duplicates not
   await exited(w1);
   const w2 = spawn(e, { KLAGG_WRITER_MAX_BATCH_AGE: "300ms" });
   await produceSlowly(e, batches.slice(half + 30), 30, 50);
-  await e.waitCommitted(60_000);
+  await waitCommitted(e, w2, 60_000);
   await stopWriter(w2);
   assert.deepEqual(await e.readFinal(), final.map(expectedLine));
 });
@@ -112,7 +122,7 @@ test("ClickHouse stopped for 30 s mid-run: consumption pauses, resumes, and the 
   await sleep(3000);
   done = true;
   const produced = await producing;
-  await e.waitCommitted(90_000);
+  await waitCommitted(e, w, 90_000);
   await stopWriter(w);
   const log = w.logLines.join("\n");
   assert.ok(downMs >= 30_000);
@@ -133,7 +143,7 @@ test("the Kafka broker restarted mid-run: the writer rejoins and the table is ex
   await sleep(5000);
   done = true;
   const produced = await producing;
-  await e.waitCommitted(120_000);
+  await waitCommitted(e, w, 120_000);
   await stopWriter(w);
   assert.ok(produced > 0);
   assert.deepEqual(await e.readFinal(), finalOf(batches.slice(0, produced)).map(expectedLine));
