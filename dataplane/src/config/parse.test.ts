@@ -9,7 +9,10 @@ test("values parse with defaults and errors name the key and the bad value", () 
   assert.deepEqual(r.list("C", []), ["x", "y", "z"]);
   assert.equal(r.bool("D", false), true);
   assert.equal(r.int("MISSING", 7), 7);
-  assert.throws(() => r.int("E", 1), (e: unknown) => e instanceof ConfigError && /E="abc"/.test(e.message));
+  assert.throws(
+    () => r.int("E", 1),
+    (e: unknown) => e instanceof ConfigError && /E="abc"/.test(e.message),
+  );
   assert.throws(() => r.durationMs("E", 1), /invalid config E="abc": must be a duration/);
   assert.throws(() => r.oneOf("E", ["p", "q"], "p"), /must be one of p, q/);
   assert.throws(() => r.string("NOPE"), /NOPE="": is required/);

@@ -40,7 +40,12 @@ export class ConfigReader {
     return this.raw(key);
   }
 
-  int(key: string, def: number | undefined, min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): number {
+  int(
+    key: string,
+    def: number | undefined,
+    min = Number.MIN_SAFE_INTEGER,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number {
     const v = this.raw(key);
     if (v === undefined) {
       if (def === undefined) throw new ConfigError(key, v, "is required");

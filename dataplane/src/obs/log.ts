@@ -43,7 +43,14 @@ export function createLogger(component: string, opts: LoggerOptions = {}): Logge
   const make = (base: LogFields): Logger => {
     const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
       if (ORDER[level] < min) return;
-      const rec: LogFields = { time: new Date(now()).toISOString(), level, component, msg, ...base, ...fields };
+      const rec: LogFields = {
+        time: new Date(now()).toISOString(),
+        level,
+        component,
+        msg,
+        ...base,
+        ...fields,
+      };
       const span = trace.getActiveSpan()?.spanContext();
       if (span && span.traceId !== "00000000000000000000000000000000") {
         rec.trace_id = span.traceId;

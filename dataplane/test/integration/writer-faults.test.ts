@@ -74,7 +74,10 @@ async function waitCommitted(e: WriterEnv, w: { logLines: string[] }, ms: number
   try {
     await e.waitCommitted(ms);
   } catch (err) {
-    const tail = w.logLines.filter((l) => l.length > 0).slice(-30).join("\n");
+    const tail = w.logLines
+      .filter((l) => l.length > 0)
+      .slice(-30)
+      .join("\n");
     throw new Error(`${err instanceof Error ? err.message : String(err)}\nwriter log:\n${tail}`);
   }
 }
