@@ -30,6 +30,29 @@ export interface WireKline {
   readonly version: bigint | number;
 }
 
+/**
+ * A pull answer's klines as undecoded wire bytes (the gRPC client's `RawKlineList`
+ * satisfies this): kline `i`'s `klagg.v1.Kline` body is
+ * `chunks[chunk[i]][off[i], off[i] + len[i])`, its symbol and interval are the UTF-8
+ * byte ranges `symOff/symLen`, `ivOff/ivLen` of the same chunk. The gateway copies the
+ * body into its snapshot, update and Kafka records as is, so the bytes must be a
+ * canonical encoding (what protobuf-es `toBinary` writes; the worker's encoder is).
+ */
+export interface RawKlines {
+  readonly count: number;
+  readonly chunks: readonly Uint8Array[];
+  readonly chunk: Int32Array;
+  readonly off: Int32Array;
+  readonly len: Int32Array;
+  readonly symOff: Int32Array;
+  readonly symLen: Int32Array;
+  readonly ivOff: Int32Array;
+  readonly ivLen: Int32Array;
+  readonly openTime: Float64Array;
+  readonly version: Float64Array;
+  readonly closed: Uint8Array;
+}
+
 /** What the gateway asks a worker for (see proto/klagg/v1/worker.proto). */
 export interface PullRequestArgs {
   /** The worker epoch the gateway knows; 0 = unknown (asks for the full state). */
@@ -48,6 +71,8 @@ export interface PullResult {
   /** The worker's symbols (on full answers). */
   readonly symbols: readonly string[];
   readonly klines: readonly WireKline[];
+  /** When present, the answer's klines as raw bytes: the gateway uses these and never reads `klines`. */
+  readonly raw?: RawKlines;
 }
 
 /**

@@ -174,6 +174,12 @@ function readKline(r: Reader): Kline {
   return k;
 }
 
+/** Decodes the Kline message body at `bytes[start, end)` (as `fromBinary(KlineSchema, ...)` would). */
+export function decodeKlineAt(bytes: Uint8Array, start: number, end: number): Kline {
+  if (start < 0 || end > bytes.length || start > end) throw new DecodeError("kline range outside the buffer");
+  return readKline(new Reader(bytes, start, end));
+}
+
 /** Decodes a PullChunk; equal (deepEqual) to what `fromBinary(PullChunkSchema, bytes)` returns. */
 export function decodePullChunk(bytes: Uint8Array): PullChunk {
   const chunk: PullChunk = {

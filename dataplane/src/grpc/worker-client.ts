@@ -9,6 +9,9 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentele
 import type { Kline } from "../gen/klagg/v1/kline_pb.js";
 import type { PullChunk } from "../gen/klagg/v1/worker_pb.js";
 import { ServingStatus } from "./health.js";
+import { DecodeError } from "./pull-decoder.js";
+import { decodePullChunkRaw, type RawChunkHead } from "./pull-raw-decoder.js";
+import { RawKlineList } from "./raw-klines.js";
 import {
   HEALTH_CHECK_PATH,
   healthRequestCodec,
@@ -32,8 +35,16 @@ export interface PullResult {
   readonly sourceDone: boolean;
   /** The worker's symbols (full answers only; empty otherwise). */
   readonly symbols: readonly string[];
-  /** Wire klines (64-bit fields are bigint, see kline-proto.ts for conversion). */
+  /**
+   * Wire klines (64-bit fields are bigint, see kline-proto.ts for conversion). With the
+   * `rawKlines` option they are decoded from `raw` on first access only.
+   */
   readonly klines: readonly Kline[];
+  /**
+   * With the `rawKlines` option: the klines as undecoded wire bytes (views into the
+   * received chunks) plus symbol/interval byte ranges, open time, version and closed.
+   */
+  readonly raw?: RawKlineList;
   readonly chunks: number;
 }
 
@@ -61,6 +72,11 @@ export interface WorkerClientOptions {
   readonly keepaliveMs?: number;
   /** Klines per chunk asked of the worker (0 = the worker's default). */
   readonly maxKlinesPerChunk?: number;
+  /**
+   * Return klines as raw wire bytes (`PullResult.raw`) instead of decoding them into
+   * objects; `klines` then decodes lazily when read. The gateway's fast path.
+   */
+  readonly rawKlines?: boolean;
   /** Extra grpc-js channel options. */
   readonly channelOptions?: grpc.ChannelOptions;
 }
@@ -77,6 +93,7 @@ export class WorkerClient {
   readonly name: string;
   private readonly client: grpc.Client;
   private readonly maxKlinesPerChunk: number;
+  private readonly rawKlines: boolean;
 
   constructor(
     readonly address: string,
@@ -84,6 +101,7 @@ export class WorkerClient {
   ) {
     this.name = opts.name ?? address;
     this.maxKlinesPerChunk = opts.maxKlinesPerChunk ?? 0;
+    this.rawKlines = opts.rawKlines ?? false;
     const keepalive = opts.keepaliveMs ?? 10_000;
     this.client = new grpc.Client(address, grpc.credentials.createInsecure(), {
       "grpc.keepalive_time_ms": keepalive,
@@ -141,7 +159,7 @@ export class WorkerClient {
       const call = this.client.makeServerStreamRequest(
         PULL_PATH,
         pullRequestCodec.serialize,
-        fastPullChunkDeserialize,
+        (this.rawKlines ? rawChunkDeserialize : fastPullChunkDeserialize) as (b: Buffer) => PullChunk | Buffer,
         {
           $typeName: "klagg.v1.PullRequest",
           epoch: BigInt(req.epoch),
@@ -154,10 +172,16 @@ export class WorkerClient {
       const onAbort = (): void => fail(new WorkerPullError(this.name, "CANCELLED", "aborted by the caller"));
       signal?.addEventListener("abort", onAbort, { once: true });
 
-      const assembler = new ChunkAssembler();
-      call.on("data", (chunk: PullChunk) => {
+      const assembler = this.rawKlines ? new RawChunkAssembler() : new ChunkAssembler();
+      call.on("data", (chunk: PullChunk | Buffer) => {
         if (settled) return;
-        const problem = assembler.add(chunk);
+        let problem: string | undefined;
+        try {
+          problem = assembler.add(chunk as PullChunk & Buffer);
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+          problem = `undecodable chunk: ${err.message}`;
+        }
         if (problem !== undefined) fail(new WorkerPullError(this.name, "PROTOCOL", problem));
       });
       call.on("error", (err: grpc.ServiceError) => {
@@ -182,7 +206,7 @@ export class WorkerClient {
         span.setAttributes({
           "klagg.version": result.version,
           "klagg.full": result.full,
-          "klagg.klines": result.klines.length,
+          "klagg.klines": result.raw?.count ?? result.klines.length,
           "klagg.chunks": result.chunks,
         });
         span.end();
@@ -215,6 +239,56 @@ export class WorkerClient {
   /** Closes the channel; pending calls fail with CANCELLED/UNAVAILABLE. */
   close(): void {
     this.client.close();
+  }
+}
+
+/** Raw mode: grpc-js hands over the message bytes as they are; the assembler decodes them. */
+const rawChunkDeserialize = (bytes: Buffer): Buffer => bytes;
+
+/** Raw mode: decodes each chunk's klines into one RawKlineList and checks the chunks belong together. */
+class RawChunkAssembler {
+  chunks = 0;
+  private first: RawChunkHead | undefined;
+  private last = false;
+  private readonly list = new RawKlineList(1024);
+  private readonly symbols: string[] = [];
+  private sourceDone = false;
+
+  add(bytes: Buffer): string | undefined {
+    if (this.last) return "chunk after the last chunk";
+    const chunk = decodePullChunkRaw(bytes, this.list);
+    if (chunk.chunkIndex !== this.chunks) return `chunk ${chunk.chunkIndex} arrived, expected ${this.chunks}`;
+    const f = this.first;
+    if (f === undefined) this.first = chunk;
+    else if (f.epoch !== chunk.epoch || f.version !== chunk.version || f.full !== chunk.full) {
+      return `chunk ${chunk.chunkIndex} is from another answer (epoch/version/full differ)`;
+    }
+    this.chunks++;
+    for (const s of chunk.symbols) this.symbols.push(s);
+    this.sourceDone = chunk.sourceDone;
+    this.last = chunk.last;
+    return undefined;
+  }
+
+  result(): PullResult | undefined {
+    const f = this.first;
+    if (!this.last || f === undefined) return undefined;
+    const raw = this.list;
+    let klines: Kline[] | undefined;
+    return {
+      worker: f.worker,
+      epoch: f.epoch,
+      version: f.version,
+      full: f.full,
+      sourceDone: this.sourceDone,
+      symbols: this.symbols,
+      get klines(): Kline[] {
+        klines ??= raw.decodeAll();
+        return klines;
+      },
+      raw,
+      chunks: this.chunks,
+    };
   }
 }
 

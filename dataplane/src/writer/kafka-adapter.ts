@@ -29,6 +29,8 @@ export interface KafkaSourceOptions {
   readonly topicPartitions: number;
   readonly deadLetterTopic: string;
   readonly log: Logger;
+  /** Called when the consumer crashed and kafkajs will not restart it (the writer then stops, failed). */
+  readonly onFatal?: (err: Error) => void;
 }
 
 /**
@@ -63,6 +65,9 @@ export class KafkaSource implements MessageSource {
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 32 * 1024 * 1024,
       maxWaitTimeInMs: 100,
+    });
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (!e.payload.restart) opts.onFatal?.(e.payload.error);
     });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();

@@ -52,6 +52,10 @@ export interface Writer {
    */
   flushed(): Promise<void>;
   readonly metrics: WriterMetrics;
+  /** Resolves once the writer stopped, by stop() or by a fatal error (then `failure` is set). */
+  readonly done: Promise<void>;
+  /** The error that stopped the writer, if one did. */
+  readonly failure: Error | undefined;
 }
 
 /** Ignore close-to-insert latencies of old klines (replays of history are not "late"). */
@@ -64,6 +68,9 @@ export function createWriter(config: Readonly<WriterConfig>, deps: WriterDeps = 
 
 class WriterLoop implements Writer {
   readonly metrics: WriterMetrics;
+  failure: Error | undefined;
+  private resolveDone: () => void = () => undefined;
+  readonly done = new Promise<void>((resolve) => (this.resolveDone = resolve));
   private readonly log: Logger;
   private readonly rejections: RateLimitedLog;
   private readonly source: MessageSource;
@@ -104,6 +111,7 @@ class WriterLoop implements Writer {
         topicPartitions: config.topicPartitions,
         deadLetterTopic: config.deadLetterTopic,
         log: this.log,
+        onFatal: (err) => this.fail(err),
       });
     deps.signal?.addEventListener("abort", () => void this.stop(), { once: true });
   }
@@ -129,8 +137,15 @@ class WriterLoop implements Writer {
   }
 
   stop(): Promise<void> {
-    this.stopping ??= { at: this.now(), done: this.shutdown() };
+    this.stopping ??= { at: this.now(), done: this.shutdown().finally(() => this.resolveDone()) };
     return this.stopping.done;
+  }
+
+  /** A part of the writer failed for good: stop (flushing what can be flushed) and report it. */
+  private fail(err: Error): void {
+    this.log.error("writer failed, stopping", { error: err });
+    this.failure ??= err;
+    void this.stop();
   }
 
   async flushed(): Promise<void> {

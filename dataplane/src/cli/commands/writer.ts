@@ -137,9 +137,9 @@ export async function run(argv: string[]): Promise<number> {
     const writer = createWriter(config, { log, registry, signal: stop.signal });
     const stopped = new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
     await writer.start();
-    await stopped;
+    await Promise.race([stopped, writer.done]);
     await writer.stop();
-    return 0;
+    return writer.failure === undefined ? 0 : 1;
   } catch (err) {
     log.error("writer failed", { error: err });
     return 1;
