@@ -15,7 +15,12 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { KlineSchema, type Kline } from "../src/gen/klagg/v1/kline_pb.js";
 import { SnapshotSchema } from "../src/gen/klagg/v1/snapshot_pb.js";
 import { parseGatewayConfig } from "../src/config/gateway.js";
-import { INTERVALS } from "../src/core/types.js";
+import { INTERVALS, type Interval, type KlineRecord } from "../src/core/types.js";
+import { decodePullChunk } from "../src/grpc/pull-decoder.js";
+import { encodePullChunk } from "../src/grpc/pull-encoder.js";
+import { decodePullChunkRaw } from "../src/grpc/pull-raw-decoder.js";
+import { RawKlineList } from "../src/grpc/raw-klines.js";
+import { toProtoKline } from "../src/grpc/kline-proto.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import { KafkaHandoff } from "../src/gateway/kafka-handoff.js";
 import { StateLayout } from "../src/gateway/global-state.js";
@@ -27,7 +32,6 @@ import type {
   PullRequestArgs,
   PullResult,
   SnapshotPublisher,
-  WireKline,
   WorkerPuller,
 } from "../src/gateway/ports.js";
 import { Registry } from "prom-client";
@@ -39,6 +43,8 @@ const CHANGED = 0.1;
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 40);
 const TICKS = Number(process.env.BENCH_TICKS ?? 200);
 const T0 = Date.UTC(2024, 7, 8, 23, 0, 0);
+/** Klines per PullChunk (the worker's chunking keeps chunks well under 4 MiB). */
+const CHUNK = 4000;
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -65,26 +71,26 @@ const volumes = Array.from({ length: 4096 }, () => dec(Math.floor(r() * 1e9), 8)
 const quotes = Array.from({ length: 4096 }, () => dec(Math.floor(r() * 1e15), 16));
 const pick = (a: string[]): string => a[Math.floor(r() * a.length)]!;
 
-/** A wire kline as the gRPC client hands it over (64-bit fields as bigint). */
-function kline(sym: string, iv: string, closed: boolean): WireKline {
+/** A kline as the worker holds it (encoded by the worker's Pull encoder). */
+function kline(sym: string, iv: Interval, closed: boolean): KlineRecord {
   return {
     symbol: sym,
     interval: iv,
-    openTime: BigInt(T0),
-    closeTime: BigInt(T0 + 59_999),
+    openTime: T0,
+    closeTime: T0 + 59_999,
     open: pick(prices),
     high: pick(prices),
     low: pick(prices),
     close: pick(prices),
     volume: pick(volumes),
     quoteVolume: pick(quotes),
-    trades: BigInt(Math.floor(r() * 5000)),
+    trades: Math.floor(r() * 5000),
     takerBuyVolume: pick(volumes),
     takerBuyQuoteVolume: pick(quotes),
-    firstTradeId: 3_000_000_000n,
-    lastTradeId: BigInt(3_000_000_000 + Math.floor(r() * 5000)),
+    firstTradeId: 3_000_000_000,
+    lastTradeId: 3_000_000_000 + Math.floor(r() * 5000),
     closed,
-    version: BigInt(++version),
+    version: ++version,
   };
 }
 
@@ -95,28 +101,25 @@ function kline(sym: string, iv: string, closed: boolean): WireKline {
  */
 type Pattern = "trades" | "uniform";
 
-/** A worker whose next answer is set before each tick. */
-class PreparedWorker implements WorkerPuller {
-  next: PullResult;
+/**
+ * One worker's next answer, encoded into PullChunks by the worker's encoder and decoded
+ * outside the tick both ways the gRPC client can: into objects (the old path: what
+ * `WorkerClient` returns by default) and into raw kline bytes (`rawKlines: true`).
+ */
+class PreparedAnswer {
+  objects!: PullResult;
+  raw!: PullResult;
   constructor(
     readonly name: string,
     readonly mine: readonly string[],
   ) {
-    const all: WireKline[] = [];
+    const all: KlineRecord[] = [];
     for (const s of mine) for (const iv of INTERVALS) all.push(kline(s, iv, false));
-    this.next = {
-      worker: name,
-      epoch: 1,
-      version: version,
-      full: true,
-      sourceDone: false,
-      symbols: mine,
-      klines: all,
-    };
+    this.set(all, true);
   }
   prepare(pattern: Pattern): void {
     const n = Math.round(this.mine.length * INTERVALS.length * CHANGED);
-    const ks: WireKline[] = [];
+    const ks: KlineRecord[] = [];
     // ~1 in 50 changes is a close (the shortest intervals close every second).
     if (pattern === "trades") {
       for (let i = 0; i < n / INTERVALS.length; i++) {
@@ -129,18 +132,43 @@ class PreparedWorker implements WorkerPuller {
         ks.push(kline(s, INTERVALS[Math.floor(r() * INTERVALS.length)]!, r() < 0.02));
       }
     }
-    this.next = {
-      worker: this.name,
-      epoch: 1,
-      version,
-      full: false,
-      sourceDone: false,
-      symbols: [],
-      klines: ks,
-    };
+    this.set(ks, false);
   }
+  private set(ks: KlineRecord[], full: boolean): void {
+    const head = { worker: this.name, epoch: 1, version, full, sourceDone: false };
+    const chunks: Buffer[] = [];
+    for (let from = 0, c = 0; from < ks.length || c === 0; from += CHUNK, c++) {
+      const to = Math.min(ks.length, from + CHUNK);
+      chunks.push(encodePullChunk(head, to === ks.length, c, ks, from, to, c === 0 && full ? this.mine : []));
+    }
+    // The gRPC client's decoding, both ways, timed apart from the tick (CPU time of this thread only).
+    let c0 = process.cpuUsage();
+    const objects: Kline[] = [];
+    for (const c of chunks) for (const k of decodePullChunk(c).klines) objects.push(k);
+    let c1 = process.cpuUsage(c0);
+    decodeCpu.objects += (c1.user + c1.system) / 1000;
+    c0 = process.cpuUsage();
+    const raw = new RawKlineList(ks.length);
+    for (const c of chunks) decodePullChunkRaw(c, raw);
+    c1 = process.cpuUsage(c0);
+    decodeCpu.raw += (c1.user + c1.system) / 1000;
+    const base = { ...head, symbols: full ? this.mine : [] };
+    this.objects = { ...base, klines: objects };
+    this.raw = { ...base, klines: [], raw };
+  }
+}
+
+/** CPU ms spent decoding prepared answers, per decoding mode (reset per tick). */
+const decodeCpu = { objects: 0, raw: 0 };
+
+/** A worker whose answer is whatever the bench prepared. */
+class PreparedWorker implements WorkerPuller {
+  constructor(
+    readonly answer: PreparedAnswer,
+    readonly rawMode: boolean,
+  ) {}
   pull(_req: PullRequestArgs): Promise<PullResult> {
-    return Promise.resolve(this.next);
+    return Promise.resolve(this.rawMode ? this.answer.raw : this.answer.objects);
   }
 }
 
@@ -162,17 +190,19 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
-async function main(): Promise<void> {
-  const config = parseGatewayConfig({
-    KLAGG_WORKERS: Array.from({ length: WORKERS }, (_, i) => `w${i}=127.0.0.1:${7000 + i}`).join(","),
-    KLAGG_SYMBOLS: symbols.join(","),
-    KLAGG_KAFKA_QUEUE_LIMIT: "2000000",
-  });
-  const per = SYMBOLS / WORKERS;
-  const workers = Array.from(
-    { length: WORKERS },
-    (_, i) => new PreparedWorker(`w${i}`, symbols.slice(i * per, (i + 1) * per)),
-  );
+interface Rig {
+  readonly label: string;
+  readonly gw: Gateway;
+  readonly kafka: KafkaHandoff;
+  readonly pub: MemoryPublisher;
+}
+
+function rig(
+  label: string,
+  config: ReturnType<typeof parseGatewayConfig>,
+  answers: PreparedAnswer[],
+  rawMode: boolean,
+): Rig {
   const log = createLogger("bench", { level: "warn" });
   const metrics = createGatewayMetrics(new Registry());
   const kafka = new KafkaHandoff(
@@ -184,68 +214,122 @@ async function main(): Promise<void> {
   );
   const pub = new MemoryPublisher();
   const gw = new Gateway(config, {
-    workers: workers.map((w, i) => ({ endpoint: config.workers[i]!, puller: w })),
+    workers: answers.map((a, i) => ({
+      endpoint: config.workers[i]!,
+      puller: new PreparedWorker(a, rawMode),
+    })),
     publishers: [pub],
     kafka,
     log,
     metrics,
+    // One fixed clock for both gateways: same seq, time and epoch, so their snapshots must be byte-identical.
+    now: () => T0,
   });
   kafka.start();
-  const full = await gw.tickOnce();
-  console.log(
-    `setup: ${SYMBOLS} symbols x ${INTERVALS.length} intervals = ${SYMBOLS * INTERVALS.length} slots, ${WORKERS} workers; ` +
-      `first (full) tick ${full.durationMs.toFixed(1)} ms, snapshot ${(pub.bytes / 1e6).toFixed(1)} MB`,
+  return { label, gw, kafka, pub };
+}
+
+const gc = (globalThis as { gc?: () => void }).gc;
+const fmt = (xs: number[]): string => `p50 ${pct(xs, 50).toFixed(2)} ms, p99 ${pct(xs, 99).toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  const config = parseGatewayConfig({
+    KLAGG_WORKERS: Array.from({ length: WORKERS }, (_, i) => `w${i}=127.0.0.1:${7000 + i}`).join(","),
+    KLAGG_SYMBOLS: symbols.join(","),
+    KLAGG_KAFKA_QUEUE_LIMIT: "2000000",
+  });
+  const per = SYMBOLS / WORKERS;
+  const answers = Array.from(
+    { length: WORKERS },
+    (_, i) => new PreparedAnswer(`w${i}`, symbols.slice(i * per, (i + 1) * per)),
   );
+  // Old: the gateway decodes klines into objects and re-encodes them. New: raw kline bytes copied as is.
+  const all = [
+    rig("old (objects, re-encode)", config, answers, false),
+    rig("new (raw bytes)", config, answers, true),
+  ];
+  // BENCH_OLD=0: the new path only (profiling).
+  const rigs = process.env.BENCH_OLD === "0" ? all.slice(1) : all;
+  for (const x of rigs) {
+    const full = await x.gw.tickOnce();
+    console.log(
+      `${x.label}: ${SYMBOLS} symbols x ${INTERVALS.length} intervals = ${SYMBOLS * INTERVALS.length} slots, ` +
+        `${WORKERS} workers; first (full) tick ${full.durationMs.toFixed(1)} ms, snapshot ${(x.pub.bytes / 1e6).toFixed(1)} MB`,
+    );
+  }
+  let identical = true;
   const run = async (pattern: Pattern, ticks: number): Promise<number> => {
-    const times: number[] = [];
-    const cpu: number[] = [];
+    const wall = rigs.map((): number[] => []);
+    const cpu = rigs.map((): number[] => []);
+    const dec = { objects: [] as number[], raw: [] as number[] };
     for (let t = 0; t < WARMUP + ticks; t++) {
-      for (const w of workers) w.prepare(pattern);
-      // Let the Kafka sender run between ticks, as it does in the real loop.
-      await new Promise((res) => setImmediate(res));
-      const c0 = process.cpuUsage();
-      const rep = await gw.tickOnce();
-      const c1 = process.cpuUsage(c0);
+      decodeCpu.objects = decodeCpu.raw = 0;
+      for (const a of answers) a.prepare(pattern);
       if (t >= WARMUP) {
-        times.push(rep.durationMs);
-        cpu.push((c1.user + c1.system) / 1000);
+        dec.objects.push(decodeCpu.objects);
+        dec.raw.push(decodeCpu.raw);
+      }
+      // Alternate who goes first, so neither always inherits the other's garbage.
+      for (let j = 0; j < rigs.length; j++) {
+        const k = (j + t) % rigs.length;
+        // Let the Kafka sender run between ticks, as it does in the real loop.
+        await new Promise((res) => setImmediate(res));
+        // The preparation (records, chunks, decoded objects) is garbage the tick must not pay for.
+        gc?.();
+        const c0 = process.cpuUsage();
+        const rep = await rigs[k]!.gw.tickOnce();
+        const c1 = process.cpuUsage(c0);
+        if (t >= WARMUP) {
+          wall[k]!.push(rep.durationMs);
+          cpu[k]!.push((c1.user + c1.system) / 1000);
+        }
+      }
+      const [a, b] = all.map((x) => x.pub.latest?.bytes);
+      if (rigs.length === 2 && (a === undefined || b === undefined || Buffer.compare(a, b) !== 0)) {
+        identical = false;
       }
     }
-    const changed = pub.latest?.changedCount ?? 0;
-    const p50 = pct(times, 50);
+    const changed = rigs[rigs.length - 1]!.pub.latest?.changedCount ?? 0;
     // Wall time suffers from the other tenants of this shared 2-core machine; CPU time is the tick's own cost.
-    console.log(
-      `gateway tick, ${pattern} pattern (${changed} klines changed/tick, ${ticks} ticks): ` +
-        `wall p50 ${p50.toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms; ` +
-        `CPU p50 ${pct(cpu, 50).toFixed(2)} ms, p99 ${pct(cpu, 99).toFixed(2)} ms (goal: p99 < 10 ms); ` +
-        `load avg ${loadavg()[0]!.toFixed(1)}`,
+    rigs.forEach((x, k) =>
+      console.log(
+        `gateway tick, ${pattern} pattern, ${x.label} (${changed} klines changed/tick, ${ticks} ticks): ` +
+          `wall ${fmt(wall[k]!)}; CPU ${fmt(cpu[k]!)} (goal: p99 < 10 ms)`,
+      ),
     );
-    return p50;
+    console.log(
+      `  ${pattern}: gRPC client decode of the 8 answers (outside the tick): objects ${fmt(dec.objects)}, ` +
+        `raw ${fmt(dec.raw)}`,
+    );
+    if (rigs.length === 2)
+      console.log(
+        `  ${pattern}: new vs old CPU p50 ${(pct(cpu[0]!, 50) / pct(cpu[1]!, 50)).toFixed(1)}x, ` +
+          `p99 ${(pct(cpu[0]!, 99) / pct(cpu[1]!, 99)).toFixed(1)}x faster; load avg ${loadavg()[0]!.toFixed(1)}`,
+      );
+    return pct(wall[rigs.length - 1]!, 50);
   };
   const p50 = await run("trades", TICKS);
   await run("uniform", Math.round(TICKS / 2));
+  console.log(`old and new snapshots byte-identical after every tick: ${identical ? "yes" : "NO"}`);
 
-  // Baseline: rebuild every kline message from the state and encode the whole Snapshot with protobuf-es.
-  const allKlines: Kline[] = [];
-  for (const s of symbols)
-    for (const iv of INTERVALS)
-      allKlines.push(
-        create(KlineSchema, kline(s, iv, false) as Parameters<typeof create<typeof KlineSchema>>[1]),
-      );
-  const base: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  if (process.env.BENCH_FULL_BASELINE !== "0") {
+    // Baseline: rebuild every kline message from the state and encode the whole Snapshot with protobuf-es.
+    const allKlines: Kline[] = [];
+    for (const s of symbols) for (const iv of INTERVALS) allKlines.push(toProtoKline(kline(s, iv, false)));
     const t = performance.now();
     const copy = allKlines.map((k) => create(KlineSchema, { ...k }));
-    toBinary(SnapshotSchema, create(SnapshotSchema, { aggregator: "local", seq: BigInt(i), klines: copy }));
-    base.push(performance.now() - t);
+    toBinary(SnapshotSchema, create(SnapshotSchema, { aggregator: "local", seq: 1n, klines: copy }));
+    const b = performance.now() - t;
+    console.log(
+      `baseline (copy state + protobuf-es encode of the full snapshot per tick): ${b.toFixed(1)} ms/tick; ` +
+        `new incremental tick wall p50 is ${(b / p50).toFixed(0)}x faster`,
+    );
   }
-  const b50 = pct(base, 50);
-  console.log(
-    `baseline (copy state + protobuf-es encode of the full snapshot per tick): ${b50.toFixed(1)} ms/tick; ` +
-      `incremental tick p50 is ${(b50 / p50).toFixed(1)}x faster`,
-  );
-  await gw.stop();
-  await kafka.stop(1000);
+  for (const x of all) {
+    await x.gw.stop();
+    await x.kafka.stop(1000);
+  }
+  if (!identical) process.exitCode = 1;
 }
 
 await main();

@@ -8,6 +8,7 @@ import {
   parseDecimal,
   PARSE_BAD,
   PARSE_RANGE,
+  scaledToString,
   toFixedDecimals,
   twoProduct,
 } from "./decimal.js";
@@ -131,4 +132,23 @@ test("random normalized pairs up to 2^100 print exactly", () => {
     const lo = Math.trunc((rnd() - 0.5) * ulp);
     assert.equal(exactToString(hi, lo, 0), (BigInt(hi) + BigInt(lo)).toString(), `${hi} ${lo}`);
   }
+});
+
+test("scaled integers print with their decimals exactly as the digits with a point inserted", () => {
+  let seed = 777;
+  const rnd = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const edge = [0, 1, 9, 10, 99, 100, 999_999, 1_000_000, 2 ** 53 - 1, 2 ** 53 - 2, 1e15, 1e15 - 1];
+  for (let i = 0; i < 5000; i++) {
+    const v = i < edge.length ? edge[i]! : Math.floor(2 ** (rnd() * 53));
+    for (let d = 0; d <= 20; d++) {
+      const big = BigInt(v).toString();
+      assert.equal(scaledToString(v, d), insertPoint(big, d), `${v} with ${d} decimals`);
+      assert.equal(exactToString(v, 0, d), insertPoint(big, d), `${v} + 0 with ${d} decimals`);
+    }
+  }
+  assert.equal(scaledToString(6183763, 2), "61837.63");
+  assert.equal(scaledToString(3, 8), "0.00000003");
 });

@@ -168,13 +168,30 @@ export function insertPoint(digits: string, decimals: number): string {
   return `${padded.slice(0, cut)}.${padded.slice(cut)}`;
 }
 
-/** A scaled integer (< 2^53) as a plain decimal string with `decimals` decimals. */
+/** ZEROS[i] is i zeros. */
+const ZEROS: readonly string[] = Array.from({ length: 23 }, (_, i) => "0".repeat(i));
+
+/**
+ * A scaled integer (< 2^53) as a plain decimal string with `decimals` decimals.
+ * Splits it arithmetically into integer and fraction (fewer temporary strings
+ * than slicing the digits: pulls build millions of these).
+ */
 export function scaledToString(v: number, decimals: number): string {
-  return insertPoint(String(v), decimals);
+  if (decimals === 0) return String(v);
+  if (decimals > 15) return insertPoint(String(v), decimals);
+  const p = POW10[decimals]!;
+  let ip = Math.floor(v / p);
+  if (ip * p > v) ip--; // v / p can only round up to the next integer (ip * p <= v is exact)
+  const fs = String(v - ip * p);
+  return String(ip) + "." + (fs.length === decimals ? fs : ZEROS[decimals - fs.length]! + fs);
 }
 
 /** An exact pair as a plain decimal string with `decimals` decimals. */
 export function exactToString(hi: number, lo: number, decimals: number): string {
+  if (hi <= MAX_EXACT) {
+    const v = hi + lo; // exact when the result is below 2^53 (both are integers)
+    if (v <= MAX_EXACT) return scaledToString(v, decimals);
+  }
   return insertPoint(exactToIntegerString(hi, lo), decimals);
 }
 

@@ -7,7 +7,7 @@ import { ChangeLog } from "./change-log.js";
 import { ClosedStore } from "./closed-store.js";
 import type { EngineOptions } from "./engine-api.js";
 import { intervalSpec, nextOpenTime, openTime, type IntervalSpec } from "./intervals.js";
-import { rowToRecord } from "./kline-record.js";
+import { PriceStrings, rowToRecord } from "./kline-record.js";
 import { F, KlineTable, W } from "./kline-table.js";
 import { rescaleSymbol } from "./rescale.js";
 import { TradeIds } from "./trade-ids.js";
@@ -26,7 +26,12 @@ export class EngineState {
   protected readonly intervals: readonly Interval[];
   protected readonly specs: readonly IntervalSpec[];
   protected readonly nInt: number;
-  /** Intervals 0..nA-1 (1s, 1m) are fed from P0, the others from P1. */
+  /**
+   * Intervals 0..nA-1 are fed from P0, the others from P1: nA is 1 when the shortest interval is the base
+   * bucket itself (1s, or 1m without 1s), else 0. With 1s configured the 1m kline is fed from P1 too, so a
+   * 1 s bucket change costs one kline update plus one accumulator merge; 1m is brought up to date when a
+   * pull (or advanceTime, a late trade, closeAll) folds P1, or when the minute changes.
+   */
   protected readonly nA: number;
   protected readonly baseMs: number;
   protected readonly graceMs: number;
@@ -37,21 +42,28 @@ export class EngineState {
   /** Highest accepted trade time per symbol (-1: none). */
   protected readonly maxTime: Float64Array;
   /**
-   * Rows per symbol in `slots`: P0, P1, then one live slot per interval, side by side so that a fold
-   * touches neighbouring memory. P0 (row s * stride) holds the trades of the current base bucket not
-   * yet folded (OpenTime = bucket, -1: none); P1 (the next row) those folded into the 1s/1m slots but
-   * not yet into the longer ones (OpenTime = minute). Slot ids are these row numbers.
+   * Rows per symbol in `slots`: an unused row (P0's former place, kept so slot numbers stay put), P1,
+   * then one live slot per interval, side by side so that a fold touches neighbouring memory. P1 (row
+   * s * stride + 1) holds the trades folded into the shortest interval's slot but not yet into the
+   * longer ones (OpenTime = minute). Slot ids are these row numbers.
    */
   protected readonly stride: number;
   private readonly dirty: Int32Array;
   private dirtyCount = 0;
   private readonly isDirty: Uint8Array;
-  /** P0, P1 and the live kline of every slot (fields Has and Next tell the slot's state). */
+  /**
+   * P0 of every symbol (row s): the trades of the current base bucket not yet folded (OpenTime =
+   * bucket, -1: none). A dense table of its own, because every trade touches it: 2,000 symbols' P0
+   * fit in ~350 KB (L2) and a few pages, where rows interleaved with the slots would cost a TLB miss.
+   */
+  protected readonly p0: KlineTable;
+  /** P1 and the live kline of every slot (fields Has and Next tell the slot's state). */
   protected readonly slots: KlineTable;
   protected readonly closed: ClosedStore;
   protected readonly scratch = new KlineTable(1);
   protected readonly ids: TradeIds;
   protected readonly log: ChangeLog;
+  private readonly prices: PriceStrings;
   /** Highest time given to advanceTime (-1: never). */
   protected now = -1;
   protected emptySkipped = 0;
@@ -84,7 +96,7 @@ export class EngineState {
     });
     const nSym = this.symbols.length;
     this.nInt = this.intervals.length;
-    this.nA = this.intervals.filter((iv) => iv === "1s" || iv === "1m").length;
+    this.nA = this.intervals[0] === "1s" || this.intervals[0] === "1m" ? 1 : 0;
     this.specs = this.intervals.map((iv) => intervalSpec(iv, off));
     this.baseMs = this.intervals[0] === "1s" ? 1000 : 60_000;
     this.epoch = opts.epoch;
@@ -96,12 +108,14 @@ export class EngineState {
     this.maxTime = new Float64Array(nSym).fill(-1);
     this.stride = this.nInt + 2;
     this.slots = new KlineTable(nSym * this.stride);
-    for (let s = 0; s < nSym; s++) this.slots.d[s * this.stride * W + F.OpenTime] = -1;
+    this.p0 = new KlineTable(nSym);
+    for (let s = 0; s < nSym; s++) this.p0.d[s * W + F.OpenTime] = -1;
     this.dirty = new Int32Array(nSym);
     this.isDirty = new Uint8Array(nSym);
     this.closed = new ClosedStore(nSym * this.stride);
     this.ids = new TradeIds(nSym);
     this.log = new ChangeLog(this.version);
+    this.prices = new PriceStrings(nSym);
   }
 
   /** Gives slot j's kline a new version. */
@@ -155,22 +169,24 @@ export class EngineState {
 
   /** Merges P0 of symbol s into the 1s/1m slots and into P1, and empties it. */
   protected foldP0(s: number): void {
-    const t = this.slots;
-    const d = t.d;
-    const r0 = s * this.stride;
-    const b = r0 * W;
-    if (d[b + F.Count] === 0) return;
-    const bucket = d[b + F.OpenTime]!;
-    for (let k = 0; k < this.nA; k++) this.mergeInto(r0 + 2 + k, k, bucket, r0);
+    const p0 = this.p0;
+    const d0 = p0.d;
+    const b = s * W;
+    if (d0[b + F.Count] === 0) return;
+    const bucket = d0[b + F.OpenTime]!;
+    const r1 = s * this.stride + 1;
+    for (let k = 0; k < this.nA; k++) this.mergeInto(r1 + 1 + k, k, bucket, p0, s);
     if (this.nA < this.nInt) {
       const minute = Math.floor(bucket / 60_000) * 60_000;
-      const b1 = b + W;
+      const t = this.slots;
+      const d = t.d;
+      const b1 = r1 * W;
       if (d[b1 + F.Count]! > 0 && d[b1 + F.OpenTime] !== minute) this.foldP1(s);
-      if (d[b1 + F.Count] === 0) t.copyRow(r0 + 1, t, r0);
-      else t.mergeRow(r0 + 1, t, r0);
+      if (d[b1 + F.Count] === 0) t.copyRow(r1, p0, s);
+      else t.mergeRow(r1, p0, s);
       d[b1 + F.OpenTime] = minute;
     }
-    d[b + F.Count] = 0;
+    d0[b + F.Count] = 0;
   }
 
   /** Merges P1 of symbol s into the slots of 3m and longer, and empties it. */
@@ -179,18 +195,18 @@ export class EngineState {
     const r1 = s * this.stride + 1;
     if (d[r1 * W + F.Count] === 0) return;
     const minute = d[r1 * W + F.OpenTime]!;
-    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(r1 + 1 + k, k, minute, r1);
+    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(r1 + 1 + k, k, minute, this.slots, r1);
     d[r1 * W + F.Count] = 0;
   }
 
-  /** Merges accumulator row i (trades at time `t` and later in the same bucket) into the kline of slot j containing t. */
-  private mergeInto(j: number, k: number, t: number, i: number): void {
+  /** Merges accumulator row i of `src` (trades at time `t` and later in the same bucket) into the kline of slot j containing t. */
+  private mergeInto(j: number, k: number, t: number, src: KlineTable, i: number): void {
     const d = this.slots.d;
     if (d[j * W + F.Has] === 1 && t < d[j * W + F.Next]!) {
-      this.slots.mergeRow(j, this.slots, i);
+      this.slots.mergeRow(j, src, i);
       this.stampSlot(j);
     } else {
-      this.startKline(j, k, openTime(this.specs[k]!, t), this.slots, i);
+      this.startKline(j, k, openTime(this.specs[k]!, t), src, i);
     }
   }
 
@@ -247,10 +263,11 @@ export class EngineState {
 
   /** Raises symbol s's decimals to (dp, dq); false when that would leave exact range. */
   protected rescale(s: number, dp: number, dq: number): boolean {
-    const tables = { slots: this.slots, closed: this.closed, stride: this.stride };
+    const tables = { p0: this.p0, slots: this.slots, closed: this.closed, stride: this.stride };
     if (!rescaleSymbol(tables, s, dp - this.priceDec[s]!, dq - this.qtyDec[s]!)) return false;
     this.priceDec[s] = dp;
     this.qtyDec[s] = dq;
+    this.prices.forget(s);
     return true;
   }
 
@@ -289,6 +306,6 @@ export class EngineState {
     const k = this.intervalOf(slot);
     const close = nextOpenTime(this.specs[k]!, t.d[row * W + F.OpenTime]!) - 1;
     const sym = this.symbols[s]!;
-    return rowToRecord(t, row, sym, this.intervals[k]!, close, this.priceDec[s]!, this.qtyDec[s]!, closed);
+    return rowToRecord(t, row, this.prices, s, sym, this.intervals[k]!, close, this.priceDec[s]!, this.qtyDec[s]!, closed);
   }
 }

@@ -5,11 +5,13 @@
  * Hot path: a trade updates only its symbol's pending accumulator P0, which
  * covers the current base bucket (1 s when 1s is configured, else 1 min). When
  * the bucket changes (and on pull, advanceTime, closeAll or a late trade) P0 is
- * folded into the 1s and 1m slots and into a second accumulator P1, which is
- * folded into the 3m..1M slots when its minute changes (or on pull etc.). So a
- * trade costs about one kline update, a second about three, and the long
- * intervals are touched once a minute. Every interval's klines nest in these
- * buckets (offsets are whole minutes). Versions are stamped at fold time.
+ * folded into the shortest interval's slot (1s) and into a second accumulator
+ * P1 (the running minute), which is folded into the 1m..1M slots when its
+ * minute changes or when a pull (advanceTime, closeAll, a late trade) needs
+ * them current. So a trade costs about one kline update, a second two, and the
+ * long intervals are touched once a minute or once a pull. Every interval's
+ * klines nest in these buckets (offsets are whole minutes). Versions are
+ * stamped at fold time.
  *
  * Open/close are the prices of the lowest/highest trade id, so the order in
  * which trades and accumulators merge does not change the result. Trades of
@@ -111,8 +113,8 @@ class Engine extends EngineState implements KlineEngine {
     this.ids.commit(s, first, last, cls);
     if (t > mt) this.maxTime[s] = t;
     const takerBuy = !trade.buyerMaker;
-    const p0 = this.slots; // P0 is row s * stride of the slots table
-    const r0 = s * this.stride;
+    const p0 = this.p0;
+    const r0 = s;
     const b = r0 * W;
     const pb = p0.d[b + F.OpenTime]!;
     if (t >= pb) {
@@ -135,15 +137,15 @@ class Engine extends EngineState implements KlineEngine {
     if (!Number.isFinite(nowMs) || nowMs <= this.now) return;
     this.now = nowMs;
     const wall = nowMs - this.graceMs;
-    const d0 = this.slots.d;
+    const d0 = this.p0.d;
     for (let s = 0; s < this.symbols.length; s++) {
       if (this.priceDec[s]! < 0) continue; // never traded
       const mt = this.maxTime[s]!;
       const w = mt > wall ? mt : wall;
       const bucket = Math.floor(w / this.baseMs) * this.baseMs;
-      if (bucket <= d0[s * this.stride * W + F.OpenTime]!) continue;
+      if (bucket <= d0[s * W + F.OpenTime]!) continue;
       this.foldSymbol(s);
-      d0[s * this.stride * W + F.OpenTime] = bucket;
+      d0[s * W + F.OpenTime] = bucket;
       for (let k = 0; k < this.nInt; k++) {
         const j = this.slotOf(s, k);
         if (w < this.slots.d[j * W + F.Next]! || (this.slots.d[j * W + F.Has] === 0 && !this.emptyKlines))

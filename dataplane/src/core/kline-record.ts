@@ -7,10 +7,49 @@ import { exactToString, scaledToString } from "./decimal.js";
 import { F, W, type KlineTable } from "./kline-table.js";
 import type { Interval, KlineRecord } from "./types.js";
 
-/** Builds the record of row i of `t`. */
+/**
+ * Price strings recently built per symbol, so a pull formats each distinct
+ * price once: the 16 klines of a symbol share their close (the last trade)
+ * and often their open, high and low. A few entries per symbol, replaced
+ * round robin; `forget` when a symbol's decimals change.
+ */
+export class PriceStrings {
+  private static readonly WAYS = 4;
+  private readonly values: Float64Array;
+  private readonly strings: string[];
+  private readonly next: Uint8Array;
+
+  constructor(symbols: number) {
+    this.values = new Float64Array(symbols * PriceStrings.WAYS).fill(-1);
+    this.strings = new Array<string>(symbols * PriceStrings.WAYS).fill("");
+    this.next = new Uint8Array(symbols);
+  }
+
+  /** Price v (scaled, `decimals` decimals) of symbol s as a decimal string. */
+  get(s: number, v: number, decimals: number): string {
+    const base = s * PriceStrings.WAYS;
+    const values = this.values;
+    for (let i = base; i < base + PriceStrings.WAYS; i++) if (values[i] === v) return this.strings[i]!;
+    const str = scaledToString(v, decimals);
+    const n = this.next[s]!;
+    this.next[s] = (n + 1) % PriceStrings.WAYS;
+    values[base + n] = v;
+    this.strings[base + n] = str;
+    return str;
+  }
+
+  /** Forgets symbol s's strings (its decimals changed). */
+  forget(s: number): void {
+    this.values.fill(-1, s * PriceStrings.WAYS, (s + 1) * PriceStrings.WAYS);
+  }
+}
+
+/** Builds the record of row i of `t` (symbol index s, for the price strings). */
 export function rowToRecord(
   t: KlineTable,
   i: number,
+  prices: PriceStrings,
+  s: number,
   symbol: string,
   interval: Interval,
   closeTime: number,
@@ -27,10 +66,10 @@ export function rowToRecord(
     interval,
     openTime: d[b + F.OpenTime]!,
     closeTime,
-    open: scaledToString(d[b + F.Open]!, dp),
-    high: scaledToString(d[b + F.High]!, dp),
-    low: scaledToString(d[b + F.Low]!, dp),
-    close: scaledToString(d[b + F.Close]!, dp),
+    open: prices.get(s, d[b + F.Open]!, dp),
+    high: prices.get(s, d[b + F.High]!, dp),
+    low: prices.get(s, d[b + F.Low]!, dp),
+    close: prices.get(s, d[b + F.Close]!, dp),
     volume: exactToString(d[b + F.VolHi]!, d[b + F.VolLo]!, dq),
     quoteVolume: exactToString(d[b + F.QuoteHi]!, d[b + F.QuoteLo]!, dp + dq),
     trades: d[b + F.Count]!,

@@ -10,7 +10,9 @@ import { F, W, type KlineTable } from "./kline-table.js";
 
 /** The tables holding a symbol's state. */
 export interface SymbolTables {
-  /** P0, P1 and the live slots: `stride` rows per symbol. */
+  /** The pending accumulators P0: row s. */
+  readonly p0: KlineTable;
+  /** P1 and the live slots: `stride` rows per symbol. */
   readonly slots: KlineTable;
   readonly closed: ClosedStore;
   readonly stride: number;
@@ -24,7 +26,7 @@ const MAX_EXACT = Number.MAX_SAFE_INTEGER;
  * would exceed 2^53.
  */
 export function rescaleSymbol(tables: SymbolTables, s: number, dPrice: number, dQty: number): boolean {
-  const rows: [KlineTable, number][] = [];
+  const rows: [KlineTable, number][] = [[tables.p0, s]];
   for (let i = 0; i < tables.stride; i++) rows.push([tables.slots, s * tables.stride + i]);
   const closed = tables.closed;
   const cd = closed.rows.d;

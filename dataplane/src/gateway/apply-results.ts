@@ -9,7 +9,7 @@
 import type { RateLimitedLog } from "../obs/log.js";
 import { ApplyOutcome, type GlobalState } from "./global-state.js";
 import type { GatewayMetrics } from "./metrics.js";
-import type { PullResult, WireKline } from "./ports.js";
+import type { PullResult, RawKlines, WireKline } from "./ports.js";
 
 /** Stands in for a released kline reference in recycled extras. */
 const PLACEHOLDER: WireKline = {
@@ -34,9 +34,18 @@ const PLACEHOLDER: WireKline = {
 
 /** Reused per-tick scratch of `applyResults` (its extras objects are recycled: no allocation per kline). */
 export class ApplyScratch {
+  /** Candidates from object answers (`candidateRaw` undefined) or raw answers (`candidateIdx` into it). */
   readonly candidates: WireKline[] = [];
+  readonly candidateRaw: (RawKlines | undefined)[] = [];
+  readonly candidateIdx: number[] = [];
   readonly candidateWorker: number[] = [];
-  readonly extras: { kline: WireKline; slot: number; forward: boolean }[] = [];
+  readonly extras: {
+    kline: WireKline | undefined;
+    raw: RawKlines | undefined;
+    rawIndex: number;
+    slot: number;
+    forward: boolean;
+  }[] = [];
   extraCount = 0;
   fullStamp = 0;
 }
@@ -58,13 +67,35 @@ export function applyResults(
 ): number {
   const cands = scratch.candidates;
   const candWorker = scratch.candidateWorker;
+  const candRaw = scratch.candidateRaw;
+  const candIdx = scratch.candidateIdx;
   cands.length = 0;
   candWorker.length = 0;
+  candRaw.length = 0;
+  candIdx.length = 0;
   scratch.extraCount = 0;
   for (let w = 0; w < results.length; w++) {
     const r = results[w];
     if (r === undefined || accept[w] !== 1) continue;
     const stamp = r.full ? ++scratch.fullStamp : 0;
+    const raw = r.raw;
+    if (raw !== undefined) {
+      for (let i = 0; i < raw.count; i++) {
+        const outcome = state.applyRaw(raw, i, w, stamp);
+        if (
+          outcome === ApplyOutcome.Older ||
+          ((outcome === ApplyOutcome.Applied || outcome === ApplyOutcome.Stale) && raw.closed[i] === 1)
+        ) {
+          cands.push(PLACEHOLDER);
+          candRaw.push(raw);
+          candIdx.push(i);
+          candWorker.push(w);
+        } else if (outcome === ApplyOutcome.UnknownSymbol || outcome === ApplyOutcome.UnknownInterval) {
+          reject(outcome, w, rawString(raw, i, true), rawString(raw, i, false));
+        }
+      }
+      continue;
+    }
     const ks = r.klines;
     for (let i = 0; i < ks.length; i++) {
       const k = ks[i]!;
@@ -72,32 +103,38 @@ export function applyResults(
       if (outcome === ApplyOutcome.Applied || outcome === ApplyOutcome.Stale) {
         if (k.closed) {
           cands.push(k);
+          candRaw.push(undefined);
+          candIdx.push(0);
           candWorker.push(w);
         }
       } else if (outcome === ApplyOutcome.Older) {
         cands.push(k);
+        candRaw.push(undefined);
+        candIdx.push(0);
         candWorker.push(w);
       } else {
-        const reason = outcome === ApplyOutcome.UnknownSymbol ? "unknown_symbol" : "unknown_interval";
-        metrics.rejectedKlines.inc({ reason });
-        rejects.warn(reason, "worker sent a kline outside the configured layout; not stored or forwarded", {
-          worker: workerNames[w],
-          symbol: k.symbol,
-          interval: k.interval,
-        });
+        reject(outcome, w, k.symbol, k.interval);
       }
     }
   }
   for (let i = 0; i < cands.length; i++) {
-    const k = cands[i]!;
-    const slot = state.slotOf(k.symbol, k.interval);
+    const raw = candRaw[i];
+    const idx = candIdx[i]!;
+    const k = raw === undefined ? cands[i]! : undefined;
+    const slot = k !== undefined ? state.slotOf(k.symbol, k.interval) : state.slotOfRaw(raw!, idx);
     // The slot's final value is already published and forwarded as a changed slot.
-    if (state.slotSrc[slot] === k) continue;
+    if (
+      k !== undefined ? state.slotSrc[slot] === k : state.srcRaw[slot] === raw && state.srcIdx[slot] === idx
+    ) {
+      continue;
+    }
     const fwd = forward[candWorker[i]!] === 1;
     const x = scratch.extras[scratch.extraCount];
-    if (x === undefined) scratch.extras.push({ kline: k, slot, forward: fwd });
+    if (x === undefined) scratch.extras.push({ kline: k, raw, rawIndex: idx, slot, forward: fwd });
     else {
       x.kline = k;
+      x.raw = raw;
+      x.rawIndex = idx;
       x.slot = slot;
       x.forward = fwd;
     }
@@ -110,13 +147,45 @@ export function applyResults(
     i++
   ) {
     scratch.extras[i]!.kline = PLACEHOLDER;
+    scratch.extras[i]!.raw = undefined;
   }
+  candRaw.length = 0;
+  cands.length = 0;
   return scratch.extraCount;
+
+  function reject(outcome: ApplyOutcome, w: number, symbol: string, interval: string): void {
+    const reason = outcome === ApplyOutcome.UnknownSymbol ? "unknown_symbol" : "unknown_interval";
+    metrics.rejectedKlines.inc({ reason });
+    rejects.warn(reason, "worker sent a kline outside the configured layout; not stored or forwarded", {
+      worker: workerNames[w],
+      symbol,
+      interval,
+    });
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/** A raw kline's symbol or interval as a string (rejections only: allocates). */
+function rawString(raw: RawKlines, i: number, symbol: boolean): string {
+  const off = symbol ? raw.symOff[i]! : raw.ivOff[i]!;
+  const len = symbol ? raw.symLen[i]! : raw.ivLen[i]!;
+  return utf8.decode(raw.chunks[raw.chunk[i]!]!.subarray(off, off + len));
 }
 
 /** Number of closed klines in a result (what its hand-off needs from the queue). */
 export function closedCount(r: PullResult): number {
   let n = 0;
+  const raw = r.raw;
+  if (raw !== undefined) {
+    for (let i = 0; i < raw.count; i++) n += raw.closed[i]!;
+    return n;
+  }
   for (const k of r.klines) if (k.closed) n++;
   return n;
+}
+
+/** Number of klines in a result. */
+export function klineCount(r: PullResult): number {
+  return r.raw !== undefined ? r.raw.count : r.klines.length;
 }

@@ -38,7 +38,9 @@ export interface GatewayDeps {
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const log = deps.log ?? createLogger("gateway");
   const metrics = createGatewayMetrics(deps.registry ?? register);
-  const pullerFor = deps.pullerFor ?? ((w: WorkerEndpoint) => new WorkerClient(w.address, { name: w.name }));
+  // Raw klines: the gateway copies the workers' kline bytes into its snapshot instead of decoding and re-encoding them.
+  const pullerFor =
+    deps.pullerFor ?? ((w: WorkerEndpoint) => new WorkerClient(w.address, { name: w.name, rawKlines: true }));
   const publishers: SnapshotPublisher[] = [...(deps.publishers ?? [])];
   if (config.redisUrl !== undefined) {
     publishers.push(new RedisPublisher({ url: config.redisUrl, name: config.name }, log, metrics));

@@ -8,6 +8,10 @@ import { Registry } from "prom-client";
 import { fromBinary } from "@bufbuild/protobuf";
 import { KlineBatchSchema } from "../gen/klagg/v1/kline_pb.js";
 import { createLogger, type Logger } from "../obs/log.js";
+import type { Interval, KlineRecord } from "../core/types.js";
+import { encodePullChunk } from "../grpc/pull-encoder.js";
+import { decodePullChunkRaw } from "../grpc/pull-raw-decoder.js";
+import { RawKlineList } from "../grpc/raw-klines.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import type {
   KafkaProducerPort,
@@ -132,6 +136,48 @@ export class FakeWorker implements WorkerPuller {
       symbols: full ? this.symbols : [],
       klines: klines.map((k) => ({ ...k })),
     });
+  }
+}
+
+/**
+ * The answer as the gRPC client hands it over in raw mode: the klines encoded by the worker's
+ * Pull encoder, then located by the raw decoder; `klines` is left empty so a gateway that read
+ * it would see nothing.
+ */
+export function toRawResult(r: PullResult): PullResult {
+  const recs = r.klines.map((k): KlineRecord => ({
+    ...k,
+    interval: k.interval as Interval,
+    openTime: Number(k.openTime),
+    closeTime: Number(k.closeTime),
+    trades: Number(k.trades),
+    firstTradeId: Number(k.firstTradeId),
+    lastTradeId: Number(k.lastTradeId),
+    version: Number(k.version),
+  }));
+  const head = {
+    worker: r.worker,
+    epoch: r.epoch,
+    version: r.version,
+    full: r.full,
+    sourceDone: r.sourceDone,
+  };
+  const raw = new RawKlineList(4);
+  // Two chunks when there is more than one kline: klines of one answer span several buffers.
+  const cut = recs.length >> 1;
+  decodePullChunkRaw(encodePullChunk(head, false, 0, recs, 0, cut, r.symbols), raw);
+  decodePullChunkRaw(encodePullChunk(head, true, 1, recs, cut, recs.length, []), raw);
+  return { ...r, klines: [], raw };
+}
+
+/** Wraps a puller so its answers arrive as raw kline bytes (see `toRawResult`). */
+export class RawPuller implements WorkerPuller {
+  constructor(readonly inner: WorkerPuller) {}
+  async pull(req: PullRequestArgs, deadlineMs: number, signal?: AbortSignal): Promise<PullResult> {
+    return toRawResult(await this.inner.pull(req, deadlineMs, signal));
+  }
+  close(): void | Promise<void> {
+    return this.inner.close?.();
   }
 }
 

@@ -8,7 +8,14 @@ import { KafkaHandoff } from "./kafka-handoff.js";
 import { StateLayout } from "./global-state.js";
 import type { GatewaySnapshot, SnapshotPublisher } from "./ports.js";
 import { ALERT_WORKER_DEGRADED, ALERT_WORKER_RECOVERED } from "./worker-health.js";
-import { FakeProducer, FakeWorker, captureLog, metricValue, testMetrics } from "./fakes.test-helper.js";
+import {
+  FakeProducer,
+  FakeWorker,
+  RawPuller,
+  captureLog,
+  metricValue,
+  testMetrics,
+} from "./fakes.test-helper.js";
 
 const T0 = 1_700_000_040_000;
 
@@ -23,7 +30,13 @@ class RecordingPublisher implements SnapshotPublisher {
   async stop(): Promise<void> {}
 }
 
-function setup(opts: { limit?: number; threshold?: number; deadline?: string } = {}) {
+/** Registers a test twice: workers answering with kline objects, and with raw kline bytes. */
+function bothWays(name: string, fn: (raw: boolean) => Promise<void>): void {
+  test(name, () => fn(false));
+  test(`${name} (raw kline bytes)`, () => fn(true));
+}
+
+function setup(opts: { raw?: boolean; limit?: number; threshold?: number; deadline?: string } = {}) {
   const config = parseGatewayConfig({
     KLAGG_WORKERS: "w0=127.0.0.1:1,w1=127.0.0.1:2",
     KLAGG_SYMBOLS: "AAA,BBB,CCC,DDD",
@@ -48,8 +61,8 @@ function setup(opts: { limit?: number; threshold?: number; deadline?: string } =
   const pub = new RecordingPublisher();
   const gw = new Gateway(config, {
     workers: [
-      { endpoint: config.workers[0]!, puller: w0 },
-      { endpoint: config.workers[1]!, puller: w1 },
+      { endpoint: config.workers[0]!, puller: opts.raw === true ? new RawPuller(w0) : w0 },
+      { endpoint: config.workers[1]!, puller: opts.raw === true ? new RawPuller(w1) : w1 },
     ],
     publishers: [pub],
     kafka,
@@ -70,8 +83,8 @@ async function drainKafka(kafka: KafkaHandoff): Promise<void> {
   }
 }
 
-test("every worker is pulled each tick and snapshot seq grows by exactly one per tick", async () => {
-  const { gw, w0, w1, pub } = setup();
+bothWays("every worker is pulled each tick and snapshot seq grows by exactly one per tick", async (raw) => {
+  const { gw, w0, w1, pub } = setup({ raw });
   w0.set("AAA", "1m", T0, "1.0");
   w1.set("CCC", "1m", T0, "2.0");
   for (let i = 0; i < 4; i++) await gw.tickOnce();
@@ -93,53 +106,71 @@ test("every worker is pulled each tick and snapshot seq grows by exactly one per
   assert.equal(snap.gatewayEpoch, BigInt(gw.gatewayEpoch));
 });
 
-test("a worker missing its deadline is logged by name and cause, keeps its last data, and its counter grows", async () => {
-  const { gw, w0, w1, lines, registry, pub } = setup();
-  w0.set("AAA", "1m", T0, "1.0");
-  w1.set("CCC", "1m", T0, "2.0");
-  await gw.tickOnce();
-  w0.mode = "hang";
-  w0.set("AAA", "1m", T0, "1.5");
-  w1.set("CCC", "1m", T0, "2.5");
-  const t = performance.now();
-  const r = await gw.tickOnce();
-  assert.ok(performance.now() - t < 80, "the tick waited only for the deadline");
-  assert.deepEqual(r.failedWorkers, ["w0"]);
-  const err = lines.find((l) => l.level === "error" && l.worker === "w0");
-  assert.ok(err, "an ERROR line names the worker");
-  assert.equal(err.cause, "deadline");
-  const snap = decodeSnap(pub.snaps[1]!);
-  const closes = Object.fromEntries(snap.klines.map((k) => [k.symbol, k.close]));
-  assert.deepEqual(closes, { AAA: "1.0", CCC: "2.5" }, "w0's last data is reused, w1's is fresh");
-  await gw.tickOnce();
-  assert.equal(await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w0" }), 2);
-  assert.equal(await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w1" }), 0);
-});
+bothWays(
+  "a worker missing its deadline is logged by name and cause, keeps its last data, and its counter grows",
+  async (raw) => {
+    const { gw, w0, w1, lines, registry, pub } = setup({ raw });
+    w0.set("AAA", "1m", T0, "1.0");
+    w1.set("CCC", "1m", T0, "2.0");
+    await gw.tickOnce();
+    w0.mode = "hang";
+    w0.set("AAA", "1m", T0, "1.5");
+    w1.set("CCC", "1m", T0, "2.5");
+    const t = performance.now();
+    const r = await gw.tickOnce();
+    assert.ok(performance.now() - t < 80, "the tick waited only for the deadline");
+    assert.deepEqual(r.failedWorkers, ["w0"]);
+    const err = lines.find((l) => l.level === "error" && l.worker === "w0");
+    assert.ok(err, "an ERROR line names the worker");
+    assert.equal(err.cause, "deadline");
+    const snap = decodeSnap(pub.snaps[1]!);
+    const closes = Object.fromEntries(snap.klines.map((k) => [k.symbol, k.close]));
+    assert.deepEqual(closes, { AAA: "1.0", CCC: "2.5" }, "w0's last data is reused, w1's is fresh");
+    await gw.tickOnce();
+    assert.equal(
+      await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w0" }),
+      2,
+    );
+    assert.equal(
+      await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w1" }),
+      0,
+    );
+  },
+);
 
-test("the degraded alert is raised once at the threshold and the recovery is logged once", async () => {
-  const { gw, w0, lines, registry } = setup({ threshold: 3 });
-  w0.mode = "fail";
-  for (let i = 0; i < 6; i++) await gw.tickOnce();
-  const alerts = lines.filter((l) => l.alert === ALERT_WORKER_DEGRADED);
-  assert.equal(alerts.length, 1);
-  assert.equal(alerts[0]!.worker, "w0");
-  assert.equal(alerts[0]!.consecutive_failures, 3);
-  assert.equal(alerts[0]!.cause, "error");
-  assert.equal(await metricValue(registry, "klagg_gateway_worker_degraded", { worker: "w0" }), 1);
-  assert.equal(await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w0" }), 6);
-  w0.mode = "ok";
-  await gw.tickOnce();
-  await gw.tickOnce();
-  const recoveries = lines.filter((l) => l.alert === ALERT_WORKER_RECOVERED);
-  assert.equal(recoveries.length, 1);
-  assert.equal(recoveries[0]!.failed_pulls, 6);
-  assert.equal(await metricValue(registry, "klagg_gateway_worker_degraded", { worker: "w0" }), 0);
-  assert.equal(await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w0" }), 0);
-  assert.equal(gw.workerStatus()[0]!.degraded, false);
-});
+bothWays(
+  "the degraded alert is raised once at the threshold and the recovery is logged once",
+  async (raw) => {
+    const { gw, w0, lines, registry } = setup({ raw, threshold: 3 });
+    w0.mode = "fail";
+    for (let i = 0; i < 6; i++) await gw.tickOnce();
+    const alerts = lines.filter((l) => l.alert === ALERT_WORKER_DEGRADED);
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]!.worker, "w0");
+    assert.equal(alerts[0]!.consecutive_failures, 3);
+    assert.equal(alerts[0]!.cause, "error");
+    assert.equal(await metricValue(registry, "klagg_gateway_worker_degraded", { worker: "w0" }), 1);
+    assert.equal(
+      await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w0" }),
+      6,
+    );
+    w0.mode = "ok";
+    await gw.tickOnce();
+    await gw.tickOnce();
+    const recoveries = lines.filter((l) => l.alert === ALERT_WORKER_RECOVERED);
+    assert.equal(recoveries.length, 1);
+    assert.equal(recoveries[0]!.failed_pulls, 6);
+    assert.equal(await metricValue(registry, "klagg_gateway_worker_degraded", { worker: "w0" }), 0);
+    assert.equal(
+      await metricValue(registry, "klagg_gateway_worker_consecutive_timeouts", { worker: "w0" }),
+      0,
+    );
+    assert.equal(gw.workerStatus()[0]!.degraded, false);
+  },
+);
 
-test("closed klines produced while pulls time out reach Kafka after recovery, none lost", async () => {
-  const { gw, w0, producer, kafka } = setup();
+bothWays("closed klines produced while pulls time out reach Kafka after recovery, none lost", async (raw) => {
+  const { gw, w0, producer, kafka } = setup({ raw });
   await gw.tickOnce();
   w0.mode = "hang";
   for (let m = 0; m < 5; m++) {
@@ -161,8 +192,8 @@ test("closed klines produced while pulls time out reach Kafka after recovery, no
   await kafka.stop(100);
 });
 
-test("a new worker epoch triggers a full resync that replaces the worker's slice", async () => {
-  const { gw, w0, pub } = setup();
+bothWays("a new worker epoch triggers a full resync that replaces the worker's slice", async (raw) => {
+  const { gw, w0, pub } = setup({ raw });
   w0.set("AAA", "1m", T0, "1.0");
   w0.set("BBB", "1m", T0, "5.0");
   await gw.tickOnce();
@@ -178,8 +209,8 @@ test("a new worker epoch triggers a full resync that replaces the worker's slice
   assert.deepEqual(w0.requests[2], { epoch: 3000, ackVersion: 3_000_001 });
 });
 
-test("a closed kline superseded within one tick still reaches the update and Kafka", async () => {
-  const { gw, w0, pub, producer, kafka } = setup();
+bothWays("a closed kline superseded within one tick still reaches the update and Kafka", async (raw) => {
+  const { gw, w0, pub, producer, kafka } = setup({ raw });
   w0.set("AAA", "1s", T0, "1.0");
   await gw.tickOnce();
   w0.set("AAA", "1s", T0, "1.1");
@@ -197,8 +228,8 @@ test("a closed kline superseded within one tick still reaches the update and Kaf
   await kafka.stop(100);
 });
 
-test("a late update of an older period is forwarded but never overwrites the newer slot", async () => {
-  const { gw, w0, pub } = setup();
+bothWays("a late update of an older period is forwarded but never overwrites the newer slot", async (raw) => {
+  const { gw, w0, pub } = setup({ raw });
   w0.set("AAA", "1m", T0 + 60_000, "2.0");
   await gw.tickOnce();
   w0.set("AAA", "1m", T0, "1.9");
@@ -212,8 +243,8 @@ test("a late update of an older period is forwarded but never overwrites the new
   );
 });
 
-test("klines outside the layout are rejected, counted and logged, not stored", async () => {
-  const { gw, w0, pub, registry, lines } = setup();
+bothWays("klines outside the layout are rejected, counted and logged, not stored", async (raw) => {
+  const { gw, w0, pub, registry, lines } = setup({ raw });
   w0.set("ZZZ", "1m", T0, "1.0");
   w0.set("AAA", "4h", T0, "1.0");
   w0.set("AAA", "1m", T0, "1.0");
@@ -230,8 +261,8 @@ test("klines outside the layout are rejected, counted and logged, not stored", a
   assert.ok(lines.some((l) => l.level === "warn" && l.symbol === "ZZZ"));
 });
 
-test("the tick never waits for a stalled Kafka producer", async () => {
-  const { gw, w0, producer, kafka } = setup();
+bothWays("the tick never waits for a stalled Kafka producer", async (raw) => {
+  const { gw, w0, producer, kafka } = setup({ raw });
   producer.stall();
   kafka.start();
   for (let i = 0; i < 5; i++) {
@@ -250,8 +281,8 @@ test("the tick never waits for a stalled Kafka producer", async () => {
   await kafka.stop(100);
 });
 
-test("when closed klines overflow the queue the worker is not acked and nothing is lost", async () => {
-  const { gw, w0, producer, kafka, registry, lines } = setup({ limit: 3 });
+bothWays("when closed klines overflow the queue the worker is not acked and nothing is lost", async (raw) => {
+  const { gw, w0, producer, kafka, registry, lines } = setup({ raw, limit: 3 });
   producer.stall();
   kafka.start();
   const closeMinute = (m: number) => {
@@ -284,8 +315,8 @@ test("when closed klines overflow the queue the worker is not acked and nothing 
   await kafka.stop(100);
 });
 
-test("an answer larger than the whole limit is taken when the queue is empty", async () => {
-  const { gw, w0, kafka } = setup({ limit: 2 });
+bothWays("an answer larger than the whole limit is taken when the queue is empty", async (raw) => {
+  const { gw, w0, kafka } = setup({ raw, limit: 2 });
   for (let m = 0; m < 4; m++) {
     w0.set("AAA", "1m", T0 + m * 60_000, "1.0");
     w0.closeKline("AAA", "1m", T0 + m * 60_000);
@@ -296,8 +327,8 @@ test("an answer larger than the whole limit is taken when the queue is empty", a
   assert.equal(w0.retainedCount, 0);
 });
 
-test("the loop ticks on its own, and stop() ends it and flushes", async () => {
-  const { gw, w0, pub, producer, kafka } = setup();
+bothWays("the loop ticks on its own, and stop() ends it and flushes", async (raw) => {
+  const { gw, w0, pub, producer, kafka } = setup({ raw });
   w0.set("AAA", "1m", T0, "1.0");
   w0.closeKline("AAA", "1m", T0);
   const ac = new AbortController();

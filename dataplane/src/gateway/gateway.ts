@@ -16,7 +16,7 @@
 import { context, trace, SpanStatusCode } from "@opentelemetry/api";
 import type { GatewayConfig, WorkerEndpoint } from "../config/gateway.js";
 import { RateLimitedLog, type Logger } from "../obs/log.js";
-import { ApplyScratch, applyResults, closedCount } from "./apply-results.js";
+import { ApplyScratch, applyResults, closedCount, klineCount } from "./apply-results.js";
 import { GlobalState, StateLayout } from "./global-state.js";
 import type { KafkaHandoff } from "./kafka-handoff.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -289,7 +289,7 @@ export class Gateway {
           reported_name: r.worker,
           epoch: r.epoch,
           previous_epoch: ws.epoch,
-          klines: r.klines.length,
+          klines: klineCount(r),
           symbols: r.symbols.length,
         });
       }

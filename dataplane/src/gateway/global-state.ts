@@ -13,7 +13,8 @@
  * not touch the slot; the tick forwards it to Kafka and the update message.
  */
 import type { KlineRecord, Interval } from "../core/types.js";
-import type { WireKline } from "./ports.js";
+import { ByteKeyIndex } from "./byte-key-index.js";
+import type { RawKlines, WireKline } from "./ports.js";
 
 /** Symbol and interval order of the table; fixed for the gateway's lifetime. */
 export class StateLayout {
@@ -21,6 +22,9 @@ export class StateLayout {
   readonly slotCount: number;
   private readonly symbolIndex = new Map<string, number>();
   private readonly intervalIndex = new Map<string, number>();
+  /** The same indexes keyed by UTF-8 bytes (raw klines). */
+  readonly symbolBytes: ByteKeyIndex;
+  readonly intervalBytes: ByteKeyIndex;
 
   constructor(
     readonly symbols: readonly string[],
@@ -30,6 +34,8 @@ export class StateLayout {
     intervals.forEach((iv, i) => this.intervalIndex.set(iv, i));
     this.nIntervals = intervals.length;
     this.slotCount = symbols.length * intervals.length;
+    this.symbolBytes = new ByteKeyIndex(symbols);
+    this.intervalBytes = new ByteKeyIndex(intervals);
   }
 
   /** Index of `symbol`, or -1 when it is not in the layout. */
@@ -85,6 +91,14 @@ export class GlobalState {
   changedCount = 0;
   /** The wire kline whose values each changed slot holds (for this tick only; cleared by `endTick`). */
   readonly slotSrc: (WireKline | undefined)[];
+  /**
+   * For changed slots written from raw bytes instead: the answer (`srcRaw`) and the kline's
+   * index in it (`srcIdx`). Cleared by `endTick`.
+   */
+  readonly srcRaw: (RawKlines | undefined)[];
+  readonly srcIdx: Int32Array;
+  /** 1 for slots last written from raw bytes: their decimal/number columns are not kept (see `read`). */
+  readonly rawSlot: Uint8Array;
   /** Number of slots that hold a kline. */
   filled = 0;
 
@@ -112,6 +126,9 @@ export class GlobalState {
     this.changedFlag = new Uint8Array(n);
     this.changedList = new Int32Array(n);
     this.slotSrc = new Array<WireKline | undefined>(n).fill(undefined);
+    this.srcRaw = new Array<RawKlines | undefined>(n).fill(undefined);
+    this.srcIdx = new Int32Array(n);
+    this.rawSlot = new Uint8Array(n);
   }
 
   /** Slot of a kline, or -1 (unknown symbol) / -2 (unknown interval). */
@@ -133,17 +150,70 @@ export class GlobalState {
     const slot = this.slotOf(k.symbol, k.interval);
     if (slot < 0) return slot === -1 ? ApplyOutcome.UnknownSymbol : ApplyOutcome.UnknownInterval;
     const openTime = Number(k.openTime);
+    const outcome = this.admit(slot, openTime, Number(k.version), worker, fullStamp);
+    if (outcome === ApplyOutcome.Applied) this.write(slot, k, openTime, worker);
+    return outcome;
+  }
+
+  /** Slot of raw kline `i` of `raw` (looked up on its bytes), or -1 / -2 like `slotOf`. */
+  slotOfRaw(raw: RawKlines, i: number): number {
+    const buf = raw.chunks[raw.chunk[i]!]!;
+    const s = this.layout.symbolBytes.get(buf, raw.symOff[i]!, raw.symLen[i]!);
+    if (s < 0) return -1;
+    const iv = this.layout.intervalBytes.get(buf, raw.ivOff[i]!, raw.ivLen[i]!);
+    if (iv < 0) return -2;
+    return s * this.layout.nIntervals + iv;
+  }
+
+  /** `apply` for kline `i` of a raw answer: same rules, no allocation, no decoding. */
+  applyRaw(raw: RawKlines, i: number, worker: number, fullStamp: number): ApplyOutcome {
+    const slot = this.slotOfRaw(raw, i);
+    if (slot < 0) return slot === -1 ? ApplyOutcome.UnknownSymbol : ApplyOutcome.UnknownInterval;
+    const openTime = raw.openTime[i]!;
+    const version = raw.version[i]!;
+    const outcome = this.admit(slot, openTime, version, worker, fullStamp);
+    if (outcome !== ApplyOutcome.Applied) return outcome;
+    if (this.present[slot] === 0) {
+      this.present[slot] = 1;
+      this.filled++;
+    }
+    this.openTime[slot] = openTime;
+    this.version[slot] = version;
+    this.closed[slot] = raw.closed[i]!;
+    this.writer[slot] = worker;
+    this.rawSlot[slot] = 1;
+    this.slotSrc[slot] = undefined;
+    this.srcRaw[slot] = raw;
+    this.srcIdx[slot] = i;
+    this.markChanged(slot);
+    return ApplyOutcome.Applied;
+  }
+
+  /** Whether a kline with these keys replaces the slot (Applied), or why not. */
+  private admit(
+    slot: number,
+    openTime: number,
+    version: number,
+    worker: number,
+    fullStamp: number,
+  ): ApplyOutcome {
     if (fullStamp !== 0 && this.fullStamp[slot] !== fullStamp) {
       this.fullStamp[slot] = fullStamp;
     } else if (this.present[slot] === 1) {
       const cur = this.openTime[slot]!;
       if (openTime < cur) return ApplyOutcome.Older;
-      if (openTime === cur && Number(k.version) <= this.version[slot]! && this.writer[slot] === worker) {
+      if (openTime === cur && version <= this.version[slot]! && this.writer[slot] === worker) {
         return ApplyOutcome.Stale;
       }
     }
-    this.write(slot, k, openTime, worker);
     return ApplyOutcome.Applied;
+  }
+
+  private markChanged(slot: number): void {
+    if (this.changedFlag[slot] === 0) {
+      this.changedFlag[slot] = 1;
+      this.changedList[this.changedCount++] = slot;
+    }
   }
 
   private write(slot: number, k: WireKline, openTime: number, worker: number): void {
@@ -167,11 +237,10 @@ export class GlobalState {
     this.takerBuyVolume[slot] = k.takerBuyVolume;
     this.takerBuyQuoteVolume[slot] = k.takerBuyQuoteVolume;
     this.writer[slot] = worker;
+    this.rawSlot[slot] = 0;
     this.slotSrc[slot] = k;
-    if (this.changedFlag[slot] === 0) {
-      this.changedFlag[slot] = 1;
-      this.changedList[this.changedCount++] = slot;
-    }
+    this.srcRaw[slot] = undefined;
+    this.markChanged(slot);
   }
 
   /** Clears the tick's change tracking. */
@@ -180,13 +249,18 @@ export class GlobalState {
       const slot = this.changedList[i]!;
       this.changedFlag[slot] = 0;
       this.slotSrc[slot] = undefined;
+      this.srcRaw[slot] = undefined;
     }
     this.changedCount = 0;
   }
 
-  /** The kline in `slot` as a record (allocates; for readers and tests, not the tick). */
+  /**
+   * The kline in `slot` as a record (allocates; for readers and tests, not the tick).
+   * Undefined for an empty slot and for a slot written from raw bytes (the state keeps only
+   * their keys; their bytes are in the published snapshot).
+   */
   read(slot: number): KlineRecord | undefined {
-    if (this.present[slot] !== 1) return undefined;
+    if (this.present[slot] !== 1 || this.rawSlot[slot] === 1) return undefined;
     const sym = Math.floor(slot / this.layout.nIntervals);
     return {
       symbol: this.layout.symbols[sym]!,

@@ -17,12 +17,13 @@
 import { ByteWriter } from "./byte-writer.js";
 import type { GlobalState } from "./global-state.js";
 import {
+  KLINES_TAG,
   writeEnvelopeHeader,
   writeEnvelopeTrailer,
   writeTaggedKline,
   writeTaggedWireKline,
 } from "./kline-codec.js";
-import type { GatewaySnapshot, WireKline } from "./ports.js";
+import type { GatewaySnapshot, RawKlines, WireKline } from "./ports.js";
 import { BufferPool, PooledSnapshot } from "./snapshot-pool.js";
 
 /** Flags of one hand-off entry. */
@@ -45,7 +46,10 @@ export interface TickEntries {
 
 /** A kline that is not its slot's final state this tick but must still be published and forwarded. */
 export interface ExtraKline {
-  readonly kline: WireKline;
+  /** The kline as an object; undefined when it is `raw`'s kline `rawIndex`. */
+  readonly kline: WireKline | undefined;
+  readonly raw?: RawKlines | undefined;
+  readonly rawIndex?: number;
   readonly slot: number;
   /** False when its worker's result could not be handed to Kafka this tick (it will come again). */
   readonly forward: boolean;
@@ -112,26 +116,29 @@ export class SnapshotBuilder {
     for (let i = 0; i < st.changedCount; i++) {
       const s = st.changedList[i]!;
       const start = w.pos;
-      writeTaggedKline(
-        w,
-        sym[(s / nIv) | 0]!,
-        ivs[s % nIv]!,
-        st.openTime[s]!,
-        st.closeTime[s]!,
-        st.open[s]!,
-        st.high[s]!,
-        st.low[s]!,
-        st.close[s]!,
-        st.volume[s]!,
-        st.quoteVolume[s]!,
-        st.trades[s]!,
-        st.takerBuyVolume[s]!,
-        st.takerBuyQuoteVolume[s]!,
-        st.firstTradeId[s]!,
-        st.lastTradeId[s]!,
-        st.closed[s] === 1,
-        st.version[s]!,
-      );
+      const raw = st.srcRaw[s];
+      if (raw !== undefined) writeTaggedRaw(w, raw, st.srcIdx[s]!);
+      else
+        writeTaggedKline(
+          w,
+          sym[(s / nIv) | 0]!,
+          ivs[s % nIv]!,
+          st.openTime[s]!,
+          st.closeTime[s]!,
+          st.open[s]!,
+          st.high[s]!,
+          st.low[s]!,
+          st.close[s]!,
+          st.volume[s]!,
+          st.quoteVolume[s]!,
+          st.trades[s]!,
+          st.takerBuyVolume[s]!,
+          st.takerBuyQuoteVolume[s]!,
+          st.firstTradeId[s]!,
+          st.lastTradeId[s]!,
+          st.closed[s] === 1,
+          st.version[s]!,
+        );
       this.scratchOff[s] = start;
       this.scratchLen[s] = w.pos - start;
       newKlineBytes += w.pos - start - this.encLen[s]!;
@@ -142,15 +149,17 @@ export class SnapshotBuilder {
     for (let i = 0; i < extraCount; i++) {
       const x = extras[i]!;
       const start = w.pos;
-      writeTaggedWireKline(w, x.kline);
+      let closed: boolean;
+      if (x.raw !== undefined) {
+        const idx = x.rawIndex ?? 0;
+        writeTaggedRaw(w, x.raw, idx);
+        closed = x.raw.closed[idx] === 1;
+      } else if (x.kline !== undefined) {
+        writeTaggedWireKline(w, x.kline);
+        closed = x.kline.closed;
+      } else continue;
       if (x.forward) {
-        this.addEntry(
-          entries++,
-          x.slot,
-          start,
-          w.pos - start,
-          ENTRY_EXTRA | (x.kline.closed ? ENTRY_CLOSED : 0),
-        );
+        this.addEntry(entries++, x.slot, start, w.pos - start, ENTRY_EXTRA | (closed ? ENTRY_CLOSED : 0));
       }
     }
     this.head.reset();
@@ -289,4 +298,17 @@ export class SnapshotBuilder {
   get buffersAllocated(): number {
     return this.pool.allocated;
   }
+}
+
+/** Writes raw kline `i` as a tagged kline: field-4 tag, length, then its body copied as is. */
+function writeTaggedRaw(w: ByteWriter, raw: RawKlines, i: number): void {
+  const len = raw.len[i]!;
+  const off = raw.off[i]!;
+  const src = raw.chunks[raw.chunk[i]!]!;
+  w.ensure(len + 6);
+  w.buf[w.pos++] = KLINES_TAG;
+  w.varint(len);
+  if (Buffer.isBuffer(src)) src.copy(w.buf, w.pos, off, off + len);
+  else w.buf.set(src.subarray(off, off + len), w.pos);
+  w.pos += len;
 }

@@ -159,7 +159,9 @@ export class WorkerClient {
       const call = this.client.makeServerStreamRequest(
         PULL_PATH,
         pullRequestCodec.serialize,
-        (this.rawKlines ? rawChunkDeserialize : fastPullChunkDeserialize) as (b: Buffer) => PullChunk | Buffer,
+        (this.rawKlines ? rawChunkDeserialize : fastPullChunkDeserialize) as (
+          b: Buffer,
+        ) => PullChunk | Buffer,
         {
           $typeName: "klagg.v1.PullRequest",
           epoch: BigInt(req.epoch),

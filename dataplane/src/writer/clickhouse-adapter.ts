@@ -58,6 +58,8 @@ export class ClickHouseSink implements RowSink {
       application: "klagg-writer",
       // 18.16 predates several settings the client can send; keep requests plain.
       compression: { request: false, response: false },
+      // An INSERT a second after the last one must not pick a socket the server already closed.
+      keep_alive: { enabled: true, eagerly_destroy_stale_sockets: true },
     });
     this.insertSql = `INSERT INTO ${this.db}.klines (${KLINE_COLUMNS.map((c) => "`" + c + "`").join(", ")}) FORMAT TabSeparated`;
   }

@@ -23,6 +23,8 @@ const env = {
   JAEGER_QUERY_URL: requireEnv("JAEGER_QUERY_URL"),
 };
 const id = `${process.pid}_${Date.now()}`;
+/** Aggregator and worker names must be DNS labels. */
+const dnsId = id.replace(/_/g, "-");
 const topic = `klagg-trace-${id}`;
 const database = `klagg_trace_${id}`;
 const children: ChildProcess[] = [];
@@ -88,10 +90,16 @@ const PULL = "klagg.v1.WorkerService/Pull";
 function check(t: JaegerTrace): string | undefined {
   const byId = new Map(t.spans.map((s) => [s.spanID, s]));
   const service = (s: JaegerSpan) => t.processes[s.processID]?.serviceName;
-  const parent = (s: JaegerSpan) =>
-    byId.get(s.references.find((r) => r.refType === "CHILD_OF")?.spanID ?? "");
+  // Jaeger shows a parent as CHILD_OF, but when the span also links to its parent (kafka.produce links every tick
+  // it carries, its parent included) the two references are merged into one FOLLOWS_FROM; the other links point
+  // into other ticks' traces.
+  const parent = (s: JaegerSpan) => {
+    const child = s.references.find((r) => r.refType === "CHILD_OF");
+    if (child !== undefined) return byId.get(child.spanID);
+    return s.references.map((r) => byId.get(r.spanID)).find((p) => p !== undefined);
+  };
   const named = (n: string) => t.spans.filter((s) => s.operationName === n);
-  const roots = t.spans.filter((s) => s.references.filter((r) => r.refType === "CHILD_OF").length === 0);
+  const roots = t.spans.filter((s) => s.references.length === 0);
   if (roots.length !== 1 || roots[0]!.operationName !== "gateway.tick") return "root is not one gateway.tick";
   const tick = roots[0]!;
   if (service(tick) !== "klagg-gateway") return "tick not from klagg-gateway";
@@ -133,7 +141,7 @@ test("one gateway tick is one trace across gateway, both workers and the writer,
   const [p0, p1] = (await freeLoopbackPorts(2)) as [number, number];
   const symbols = "BTCUSDT,ETHUSDT,SOLUSDT,BNBUSDT";
   const workerEnv = (i: number, port: number) => ({
-    KLAGG_WORKER_NAME: `trace-w${i}-${id}`,
+    KLAGG_WORKER_NAME: `trace-w${i}-${dnsId}`,
     KLAGG_SYMBOLS: symbols,
     KLAGG_SHARD_INDEX: String(i),
     KLAGG_SHARD_COUNT: "2",
@@ -158,8 +166,8 @@ test("one gateway tick is one trace across gateway, both workers and the writer,
     KLAGG_WRITER_MAX_BATCH_AGE: "300ms",
   });
   const gateway = start("gateway", "gateway", {
-    KLAGG_NAME: `trace-${id}`,
-    KLAGG_WORKERS: `trace-w0-${id}=127.0.0.1:${p0},trace-w1-${id}=127.0.0.1:${p1}`,
+    KLAGG_NAME: `trace-${dnsId}`,
+    KLAGG_WORKERS: `trace-w0-${dnsId}=127.0.0.1:${p0},trace-w1-${dnsId}=127.0.0.1:${p1}`,
     KLAGG_SYMBOLS: symbols,
     KLAGG_INTERVALS: "1s,1m",
     KLAGG_TICK: "200ms",

@@ -54,7 +54,7 @@ async function runLocal(market: string, captures: string[], db: string, topic: s
       "--speed",
       "0",
       "--name",
-      `e2e-${market}-${id}`,
+      `e2e-${market}-${id.replace(/_/g, "-")}`,
       "--redis",
       REDIS_URL,
       "--kafka",

@@ -1,0 +1,137 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
+import { PullChunkSchema } from "../gen/klagg/v1/worker_pb.js";
+import { INTERVALS, type KlineRecord } from "../core/types.js";
+import { decodePullChunk, DecodeError } from "./pull-decoder.js";
+import { encodePullChunk, type ChunkHead } from "./pull-encoder.js";
+import { decodePullChunkRaw } from "./pull-raw-decoder.js";
+import { RawKlineList } from "./raw-klines.js";
+import { toProtoKline } from "./kline-proto.js";
+
+/** Deterministic records with edge values: empty and non-ASCII symbols, -1 trade ids, 2^53-1, closed or not. */
+function records(n: number, seed = 1): KlineRecord[] {
+  let x = seed;
+  const rnd = (m: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % m;
+  };
+  const dec = (): string => (rnd(5) === 0 ? "" : `${rnd(100000)}.${String(rnd(1e8)).padStart(8, "0")}`);
+  const big = (): number => [0, 1, 127, 128, 2 ** 31, 2 ** 52 + 7, Number.MAX_SAFE_INTEGER][rnd(7)]!;
+  return Array.from({ length: n }, (_, i) => ({
+    symbol: ["BTCUSDT", "币安人生USDT", "", `S${i}`][rnd(4)]!,
+    interval: INTERVALS[rnd(16)]!,
+    openTime: big(),
+    closeTime: big(),
+    open: dec(),
+    high: dec(),
+    low: dec(),
+    close: dec(),
+    volume: dec(),
+    quoteVolume: dec(),
+    trades: big(),
+    takerBuyVolume: dec(),
+    takerBuyQuoteVolume: dec(),
+    firstTradeId: rnd(3) === 0 ? -1 : big(),
+    lastTradeId: rnd(3) === 0 ? -1 : big(),
+    closed: rnd(2) === 0,
+    version: big(),
+  }));
+}
+
+const HEAD: ChunkHead = {
+  worker: "w-7",
+  epoch: 1_780_000_000_000,
+  version: 2 ** 52 + 3,
+  full: true,
+  sourceDone: true,
+};
+const utf8 = new TextDecoder();
+
+test("each raw kline's bytes equal protobuf-es toBinary of the kline the full decoder returns", () => {
+  const recs = records(400);
+  const chunk = encodePullChunk(HEAD, true, 0, recs, 0, recs.length, ["A"]);
+  const list = new RawKlineList(8);
+  decodePullChunkRaw(chunk, list);
+  const full = decodePullChunk(chunk).klines;
+  assert.equal(list.count, full.length);
+  for (let i = 0; i < list.count; i++) {
+    const k = full[i]!;
+    assert.deepEqual(new Uint8Array(list.bytes(i)), toBinary(KlineSchema, k), `kline ${i}`);
+    assert.deepEqual(list.kline(i), fromBinary(KlineSchema, list.bytes(i)));
+    const c = list.chunks[list.chunk[i]!]!;
+    assert.equal(utf8.decode(c.subarray(list.symOff[i]!, list.symOff[i]! + list.symLen[i]!)), k.symbol);
+    assert.equal(utf8.decode(c.subarray(list.ivOff[i]!, list.ivOff[i]! + list.ivLen[i]!)), k.interval);
+    assert.equal(list.openTime[i], Number(k.openTime));
+    assert.equal(list.version[i], Number(k.version));
+    assert.equal(list.closed[i], k.closed ? 1 : 0);
+  }
+});
+
+test("the chunk's answer fields equal what the full decoder reads", () => {
+  const recs = records(3, 2);
+  const chunk = encodePullChunk(HEAD, true, 5, recs, 0, 3, ["BTCUSDT", "", "币"]);
+  const head = decodePullChunkRaw(chunk, new RawKlineList());
+  const ref = decodePullChunk(chunk);
+  assert.deepEqual(head, {
+    worker: ref.worker,
+    epoch: Number(ref.epoch),
+    version: Number(ref.version),
+    full: ref.full,
+    last: ref.last,
+    chunkIndex: ref.chunkIndex,
+    symbols: ref.symbols,
+    sourceDone: ref.sourceDone,
+  });
+});
+
+test("several chunks append to one list, each kline pointing into its own chunk", () => {
+  const recs = records(30, 3);
+  const list = new RawKlineList(1);
+  const a = encodePullChunk(HEAD, false, 0, recs, 0, 10, []);
+  const b = encodePullChunk(HEAD, true, 1, recs, 10, 30, []);
+  decodePullChunkRaw(a, list);
+  decodePullChunkRaw(b, list);
+  assert.equal(list.count, 30);
+  assert.deepEqual(list.chunks, [a, b]);
+  assert.equal(list.chunk[9], 0);
+  assert.equal(list.chunk[10], 1);
+  assert.deepEqual(list.decodeAll(), [...decodePullChunk(a).klines, ...decodePullChunk(b).klines]);
+});
+
+test("the raw bytes keep unknown fields of a newer schema and the keys are still found", () => {
+  const k = toBinary(
+    KlineSchema,
+    create(KlineSchema, { ...toProtoKline(records(1, 9)[0]!), symbol: "ETHUSDT" }),
+  );
+  const kline = Buffer.concat([Buffer.from(k), Buffer.from([0xf0, 0x01, 0x05])]); // unknown field 30 = 5
+  const chunk = Buffer.concat([
+    Buffer.from([0x3a, (kline.length & 0x7f) | 0x80, kline.length >> 7]),
+    kline,
+    Buffer.from([0x28, 0x01]),
+  ]);
+  const list = new RawKlineList();
+  const head = decodePullChunkRaw(chunk, list);
+  assert.equal(head.last, true);
+  assert.deepEqual(new Uint8Array(list.bytes(0)), new Uint8Array(kline));
+  const c = list.chunks[0]!;
+  assert.equal(utf8.decode(c.subarray(list.symOff[0]!, list.symOff[0]! + list.symLen[0]!)), "ETHUSDT");
+});
+
+test("truncated or corrupt bytes are a DecodeError, like the full decoder's", () => {
+  const bytes = encodePullChunk(HEAD, true, 0, records(3, 5), 0, 3, []);
+  for (const cut of [6, Math.floor(bytes.length / 2), bytes.length - 1]) {
+    assert.throws(
+      () => decodePullChunkRaw(bytes.subarray(0, cut), new RawKlineList()),
+      DecodeError,
+      `cut ${cut}`,
+    );
+  }
+  assert.throws(() => decodePullChunkRaw(Buffer.from([0x0b]), new RawKlineList()), /unsupported wire type 3/);
+  // A kline whose symbol length runs past the kline's own end.
+  const bad = Buffer.from([0x3a, 0x03, 0x0a, 0x05, 0x41]);
+  assert.throws(() => decodePullChunkRaw(bad, new RawKlineList()), /truncated string/);
+  // protobuf-es agrees these are not PullChunks.
+  assert.throws(() => fromBinary(PullChunkSchema, bad));
+});
