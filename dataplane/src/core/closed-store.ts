@@ -17,6 +17,11 @@ export class ClosedStore {
   highWater = 0;
   private free: number[] = [];
   private readonly head: Int32Array;
+  /**
+   * Open time of each slot's head row (-1: no row), so closing a kline (always the slot's newest) links
+   * it without reading the previous head row, which is cold by then.
+   */
+  private readonly headOpen: Float64Array;
   /** Rows in the order they were added (roughly by close time): the order in which they are forgotten. */
   private fifo = new Int32Array(1024);
   private fifoHead = 0;
@@ -24,6 +29,7 @@ export class ClosedStore {
 
   constructor(slots: number) {
     this.head = new Int32Array(slots).fill(-1);
+    this.headOpen = new Float64Array(slots).fill(-1);
   }
 
   /** Appends a copy of row i of `src` (whose OpenTime is set) as a closed kline of `slot`; returns its row. */
@@ -87,8 +93,13 @@ export class ClosedStore {
     const older = d[b + F.Older]!;
     const newer = d[b + F.Newer]!;
     if (older >= 0) d[older * W + F.Newer] = newer;
-    if (newer >= 0) d[newer * W + F.Older] = older;
-    else this.head[d[b + F.Slot]!] = older;
+    if (newer >= 0) {
+      d[newer * W + F.Older] = older;
+    } else {
+      const slot = d[b + F.Slot]!;
+      this.head[slot] = older;
+      this.headOpen[slot] = older >= 0 ? d[older * W + F.OpenTime]! : -1;
+    }
     d[b + F.Slot] = -1;
     this.free.push(r);
     this.size--;
@@ -102,15 +113,21 @@ export class ClosedStore {
     const open = d[b + F.OpenTime]!;
     let newer = -1;
     let older = this.head[slot]!;
-    while (older >= 0 && d[older * W + F.OpenTime]! > open) {
-      newer = older;
-      older = d[older * W + F.Older]!;
+    if (this.headOpen[slot]! > open) {
+      // Only a late trade's kline goes below the head: walk the chain.
+      while (older >= 0 && d[older * W + F.OpenTime]! > open) {
+        newer = older;
+        older = d[older * W + F.Older]!;
+      }
     }
     d[b + F.Older] = older;
     d[b + F.Newer] = newer;
     if (older >= 0) d[older * W + F.Newer] = r;
     if (newer >= 0) d[newer * W + F.Older] = r;
-    else this.head[slot] = r;
+    else {
+      this.head[slot] = r;
+      this.headOpen[slot] = open;
+    }
   }
 
   private reserve(): number {

@@ -152,3 +152,26 @@ test("scaled integers print with their decimals exactly as the digits with a poi
   assert.equal(scaledToString(6183763, 2), "61837.63");
   assert.equal(scaledToString(3, 8), "0.00000003");
 });
+
+test("exact pairs between 2^53 and 2^80 print exactly with any number of decimals", () => {
+  let seed = 4242;
+  const rnd = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const hi = Math.floor(2 ** (53 + rnd() * 27));
+    const ulp = 2 ** (Math.floor(Math.log2(hi)) - 52);
+    const lo = i % 3 === 0 ? 0 : Math.trunc((rnd() - 0.5) * ulp);
+    const big = (BigInt(hi) + BigInt(lo)).toString();
+    for (let d = 0; d <= 24; d++) {
+      assert.equal(exactToString(hi, lo, d), insertPoint(big, d), `${hi} + ${lo} with ${d} decimals`);
+    }
+  }
+  // Around the split's edges: multiples of 1e8 and their neighbours.
+  for (const v of [10n ** 16n, 10n ** 16n - 1n, 10n ** 16n + 1n, 123456789n * 10n ** 8n, 2n ** 79n - 1n]) {
+    const hi = Number(v);
+    const lo = Number(v - BigInt(hi));
+    for (let d = 0; d <= 20; d++) assert.equal(exactToString(hi, lo, d), insertPoint(v.toString(), d));
+  }
+});

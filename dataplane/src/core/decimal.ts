@@ -174,7 +174,8 @@ const ZEROS: readonly string[] = Array.from({ length: 23 }, (_, i) => "0".repeat
 /**
  * A scaled integer (< 2^53) as a plain decimal string with `decimals` decimals.
  * Splits it arithmetically into integer and fraction (fewer temporary strings
- * than slicing the digits: pulls build millions of these).
+ * than slicing the digits: pulls build millions of these). Writing the digits
+ * into a reused char-code array for String.fromCharCode was tried: slower.
  */
 export function scaledToString(v: number, decimals: number): string {
   if (decimals === 0) return String(v);
@@ -192,7 +193,40 @@ export function exactToString(hi: number, lo: number, decimals: number): string 
     const v = hi + lo; // exact when the result is below 2^53 (both are integers)
     if (v <= MAX_EXACT) return scaledToString(v, decimals);
   }
+  if (hi < MAX_BY_1E8) {
+    // Typical quote volumes (price x quantity, both scaled): v = q * 1e8 + r with q < 2^53, so the
+    // string is q's with 8 fewer decimals followed by r's 8 digits: no limb expansion.
+    splitBy1e8(hi, lo, qr);
+    const q = qr[0]!;
+    const rs = String(qr[1]!);
+    const r8 = rs.length === 8 ? rs : ZEROS[8 - rs.length]! + rs;
+    if (decimals > 8) return scaledToString(q, decimals - 8) + r8;
+    if (decimals === 8) return String(q) + "." + r8;
+    return insertPoint(String(q) + r8, decimals);
+  }
   return insertPoint(exactToIntegerString(hi, lo), decimals);
+}
+
+const E8 = 1e8;
+/** Pairs with hi below this split exactly into q * 1e8 + r with q < 2^53 (2^53 * 1e8 less a margin). */
+const MAX_BY_1E8 = 2 ** 79;
+const qr = new Float64Array(2);
+const prod = new Float64Array(2);
+
+/**
+ * Writes q = floor(v / 1e8) and r = v - q * 1e8 (0 <= r < 1e8) of the exact pair v = hi + lo
+ * (2^53 <= hi < 2^79) to out[0], out[1]. Exact: q * 1e8 is split by twoProduct, and every
+ * difference taken is an integer below 2^53 (hi - fl(q * 1e8) by Sterbenz' lemma).
+ */
+function splitBy1e8(hi: number, lo: number, out: Float64Array): void {
+  let q = Math.floor(hi / E8);
+  twoProduct(q, E8, prod, 0);
+  let r = hi - prod[0]! - prod[1]! + lo;
+  const c = Math.floor(r / E8);
+  q += c;
+  r -= c * E8;
+  out[0] = q;
+  out[1] = r;
 }
 
 /** How a decimal string is shortened to fewer decimals. */

@@ -167,7 +167,7 @@ export class EngineState {
     this.foldP1(s);
   }
 
-  /** Merges P0 of symbol s into the 1s/1m slots and into P1, and empties it. */
+  /** Merges P0 of symbol s into the shortest interval's slot (nA of them) and into P1, and empties it. */
   protected foldP0(s: number): void {
     const p0 = this.p0;
     const d0 = p0.d;
@@ -189,7 +189,7 @@ export class EngineState {
     d0[b + F.Count] = 0;
   }
 
-  /** Merges P1 of symbol s into the slots of 3m and longer, and empties it. */
+  /** Merges P1 of symbol s into the slots fed from it (1m and longer when 1s is configured), and empties it. */
   protected foldP1(s: number): void {
     const d = this.slots.d;
     const r1 = s * this.stride + 1;
@@ -306,6 +306,17 @@ export class EngineState {
     const k = this.intervalOf(slot);
     const close = nextOpenTime(this.specs[k]!, t.d[row * W + F.OpenTime]!) - 1;
     const sym = this.symbols[s]!;
-    return rowToRecord(t, row, this.prices, s, sym, this.intervals[k]!, close, this.priceDec[s]!, this.qtyDec[s]!, closed);
+    return rowToRecord(
+      t,
+      row,
+      this.prices,
+      s,
+      sym,
+      this.intervals[k]!,
+      close,
+      this.priceDec[s]!,
+      this.qtyDec[s]!,
+      closed,
+    );
   }
 }

@@ -45,13 +45,26 @@ class Engine extends EngineState implements KlineEngine {
   private tradesIn = 0;
   private lateAccepted = 0;
   private readonly rejected: Partial<Record<RejectReason, number>> = {};
+  /**
+   * The symbol of the previous accepted lookup and its index: exchanges send bursts of one symbol's
+   * trades (a sweep of the book), so most lookups skip the Map (an identity compare when the source
+   * reuses its strings, a short string compare otherwise).
+   */
+  private lastSymbol = "";
+  private lastIndex = -1;
   /** Scratch for parsed numbers: price, quantity, quote hi, quote lo. */
   private readonly num = new Float64Array(4);
 
   ingest(trade: RawTrade): RejectReason | undefined {
     this.tradesIn++;
-    const s = this.symbolIndex.get(trade.symbol);
-    if (s === undefined) return this.reject("unknown_symbol");
+    let s = this.lastIndex;
+    if (trade.symbol !== this.lastSymbol || s < 0) {
+      const found = this.symbolIndex.get(trade.symbol);
+      if (found === undefined) return this.reject("unknown_symbol");
+      s = found;
+      this.lastSymbol = trade.symbol;
+      this.lastIndex = s;
+    }
     const t = trade.time;
     if (
       !Number.isInteger(t) ||

@@ -25,6 +25,7 @@ import {
 } from "./kline-codec.js";
 import type { GatewaySnapshot, RawKlines, WireKline } from "./ports.js";
 import { BufferPool, PooledSnapshot } from "./snapshot-pool.js";
+import { RawRunCopier } from "./raw-run-copier.js";
 
 /** Flags of one hand-off entry. */
 export const ENTRY_CLOSED = 1;
@@ -69,6 +70,7 @@ export class SnapshotBuilder {
   private readonly encLen: Int32Array;
   private klineBytes = 0;
   private readonly scratch = new ByteWriter(1 << 20);
+  private readonly runs = new RawRunCopier();
   private readonly scratchOff: Int32Array;
   private readonly scratchLen: Int32Array;
   private readonly head = new ByteWriter(256);
@@ -113,39 +115,47 @@ export class SnapshotBuilder {
     w.reset();
     let entries = 0;
     let newKlineBytes = this.klineBytes;
+    const runs = this.runs;
     for (let i = 0; i < st.changedCount; i++) {
       const s = st.changedList[i]!;
-      const start = w.pos;
       const raw = st.srcRaw[s];
-      if (raw !== undefined) writeTaggedRaw(w, raw, st.srcIdx[s]!);
-      else
-        writeTaggedKline(
-          w,
-          sym[(s / nIv) | 0]!,
-          ivs[s % nIv]!,
-          st.openTime[s]!,
-          st.closeTime[s]!,
-          st.open[s]!,
-          st.high[s]!,
-          st.low[s]!,
-          st.close[s]!,
-          st.volume[s]!,
-          st.quoteVolume[s]!,
-          st.trades[s]!,
-          st.takerBuyVolume[s]!,
-          st.takerBuyQuoteVolume[s]!,
-          st.firstTradeId[s]!,
-          st.lastTradeId[s]!,
-          st.closed[s] === 1,
-          st.version[s]!,
-        );
+      let start = runs.pos(w);
+      let n = raw !== undefined ? runs.add(w, raw, st.srcIdx[s]!) : -1;
+      if (n < 0) {
+        runs.flush(w);
+        start = w.pos;
+        if (raw !== undefined) writeTaggedRaw(w, raw, st.srcIdx[s]!);
+        else
+          writeTaggedKline(
+            w,
+            sym[(s / nIv) | 0]!,
+            ivs[s % nIv]!,
+            st.openTime[s]!,
+            st.closeTime[s]!,
+            st.open[s]!,
+            st.high[s]!,
+            st.low[s]!,
+            st.close[s]!,
+            st.volume[s]!,
+            st.quoteVolume[s]!,
+            st.trades[s]!,
+            st.takerBuyVolume[s]!,
+            st.takerBuyQuoteVolume[s]!,
+            st.firstTradeId[s]!,
+            st.lastTradeId[s]!,
+            st.closed[s] === 1,
+            st.version[s]!,
+          );
+        n = w.pos - start;
+      }
       this.scratchOff[s] = start;
-      this.scratchLen[s] = w.pos - start;
-      newKlineBytes += w.pos - start - this.encLen[s]!;
+      this.scratchLen[s] = n;
+      newKlineBytes += n - this.encLen[s]!;
       if (forwardWorker[st.writer[s]!] === 1) {
-        this.addEntry(entries++, s, start, w.pos - start, st.closed[s] === 1 ? ENTRY_CLOSED : 0);
+        this.addEntry(entries++, s, start, n, st.closed[s] === 1 ? ENTRY_CLOSED : 0);
       }
     }
+    runs.flush(w);
     for (let i = 0; i < extraCount; i++) {
       const x = extras[i]!;
       const start = w.pos;
@@ -252,7 +262,7 @@ export class SnapshotBuilder {
     for (let s = 0; s < n; s++) {
       if (flag[s] === 1) {
         if (runTo > runFrom) {
-          prev.copy(out, pos, runFrom, runTo);
+          copyBytes(prev, out, pos, runFrom, runTo);
           pos += runTo - runFrom;
         }
         runFrom = runTo = -1;
@@ -260,7 +270,7 @@ export class SnapshotBuilder {
         const len = this.scratchLen[s]!;
         if (so !== sTo) {
           if (sTo > sFrom) {
-            scratch.copy(out, pos, sFrom, sTo);
+            copyBytes(scratch, out, pos, sFrom, sTo);
             pos += sTo - sFrom;
           }
           sFrom = so;
@@ -273,7 +283,7 @@ export class SnapshotBuilder {
       const len = encLen[s]!;
       if (len === 0) continue;
       if (sTo > sFrom) {
-        scratch.copy(out, pos, sFrom, sTo);
+        copyBytes(scratch, out, pos, sFrom, sTo);
         pos += sTo - sFrom;
       }
       sFrom = sTo = -1;
@@ -284,11 +294,11 @@ export class SnapshotBuilder {
       runTo = off + len;
     }
     if (runTo > runFrom) {
-      prev.copy(out, pos, runFrom, runTo);
+      copyBytes(prev, out, pos, runFrom, runTo);
       pos += runTo - runFrom;
     }
     if (sTo > sFrom) {
-      scratch.copy(out, pos, sFrom, sTo);
+      copyBytes(scratch, out, pos, sFrom, sTo);
       pos += sTo - sFrom;
     }
     this.tail.buf.copy(out, pos, 0, this.tail.pos);
@@ -311,4 +321,18 @@ function writeTaggedRaw(w: ByteWriter, raw: RawKlines, i: number): void {
   if (Buffer.isBuffer(src)) src.copy(w.buf, w.pos, off, off + len);
   else w.buf.set(src.subarray(off, off + len), w.pos);
   w.pos += len;
+}
+
+/**
+ * `src.copy(dst, at, from, to)` without its per-call view allocation for short ranges: Node 20's
+ * Buffer#copy creates a Uint8Array view for every partial copy, and a tick with changes spread over
+ * the whole state makes ~15,000 copies of a few hundred bytes.
+ */
+function copyBytes(src: Buffer, dst: Buffer, at: number, from: number, to: number): void {
+  const n = to - from;
+  if (n > 512) {
+    src.copy(dst, at, from, to);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
 }

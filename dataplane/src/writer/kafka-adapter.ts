@@ -29,8 +29,6 @@ export interface KafkaSourceOptions {
   readonly topicPartitions: number;
   readonly deadLetterTopic: string;
   readonly log: Logger;
-  /** Called when the consumer crashed and kafkajs will not restart it (the writer then stops, failed). */
-  readonly onFatal?: (err: Error) => void;
 }
 
 /**
@@ -47,6 +45,7 @@ export class KafkaSource implements MessageSource {
   private readonly producer: Producer;
   private readonly admin: Admin;
   private paused = false;
+  private onFatal: (err: Error) => void = () => undefined;
 
   constructor(private readonly opts: KafkaSourceOptions) {
     const klog = opts.log.child({ component: "kafkajs" });
@@ -67,13 +66,18 @@ export class KafkaSource implements MessageSource {
       maxWaitTimeInMs: 100,
     });
     this.consumer.on(this.consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) opts.onFatal?.(e.payload.error);
+      // kafkajs restarts the consumer after retriable crashes; anything else is the end of this member.
+      if (!e.payload.restart) this.onFatal(e.payload.error);
     });
     this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
     this.admin = this.kafka.admin();
   }
 
-  async start(handler: (batch: ConsumedBatch) => Promise<void>): Promise<void> {
+  async start(
+    handler: (batch: ConsumedBatch) => Promise<void>,
+    onFatal: (err: Error) => void,
+  ): Promise<void> {
+    this.onFatal = onFatal;
     await this.admin.connect();
     await this.ensureTopics();
     await this.producer.connect();

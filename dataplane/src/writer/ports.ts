@@ -41,9 +41,10 @@ export interface MessageSource {
    * Joins the group and starts delivering batches. A batch counts as consumed
    * once the handler resolves (the fetch position moves on), but nothing is
    * committed until {@link commit}. If the handler rejects, the batch is
-   * delivered again.
+   * delivered again. `onFatal` is called if the source stops for good (e.g. the
+   * client gave up reconnecting); the writer then stops and reports the failure.
    */
-  start(handler: (batch: ConsumedBatch) => Promise<void>): Promise<void>;
+  start(handler: (batch: ConsumedBatch) => Promise<void>, onFatal: (err: Error) => void): Promise<void>;
   /** Stops fetching (the batch in progress still completes). Idempotent. */
   pause(): void;
   resume(): void;

@@ -13,6 +13,7 @@ const TOPIC = "klagg.klines";
 /** In-memory consumer: records every call in `events` so tests can check their order. */
 class FakeSource implements MessageSource {
   handler: ((b: ConsumedBatch) => Promise<void>) | undefined;
+  fatal: ((err: Error) => void) | undefined;
   events: string[] = [];
   commits: CommitOffset[][] = [];
   deadLetters: { offset: string; reason: string }[] = [];
@@ -23,8 +24,9 @@ class FakeSource implements MessageSource {
   committed: OffsetMap = new Map();
   stopped = false;
 
-  async start(handler: (b: ConsumedBatch) => Promise<void>): Promise<void> {
+  async start(handler: (b: ConsumedBatch) => Promise<void>, onFatal: (err: Error) => void): Promise<void> {
     this.handler = handler;
+    this.fatal = onFatal;
   }
   pause(): void {
     if (!this.paused) this.events.push("pause");
@@ -293,4 +295,24 @@ test("an abort signal stops the writer like stop()", async () => {
   await writer.start();
   ac.abort();
   await until(() => source.stopped && sink.closed, "the shutdown");
+});
+
+test("when the source fails for good the writer flushes what it has, stops, and reports the failure", async () => {
+  const { writer, source, sink, lines } = setup({ KLAGG_WRITER_MAX_BATCH_AGE: "1h" });
+  await writer.start();
+  await source.deliver(0, 0, [batchBytes([kline()])]);
+  source.fatal!(new Error("consumer crashed: retries exhausted"));
+  await writer.done;
+  assert.equal(writer.failure?.message, "consumer crashed: retries exhausted");
+  assert.deepEqual(source.events, ["pause", "insert 1", "commit 0:1", "stop"]);
+  assert.equal(sink.closed, true);
+  assert.ok(lines.some((l) => l.includes("writer failed, stopping")));
+});
+
+test("a writer stopped normally resolves done without a failure", async () => {
+  const { writer } = setup();
+  await writer.start();
+  await writer.stop();
+  await writer.done;
+  assert.equal(writer.failure, undefined);
 });

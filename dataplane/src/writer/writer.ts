@@ -111,7 +111,6 @@ class WriterLoop implements Writer {
         topicPartitions: config.topicPartitions,
         deadLetterTopic: config.deadLetterTopic,
         log: this.log,
-        onFatal: (err) => this.fail(err),
       });
     deps.signal?.addEventListener("abort", () => void this.stop(), { once: true });
   }
@@ -132,7 +131,10 @@ class WriterLoop implements Writer {
         await sleep(delay);
       }
     }
-    await this.source.start((b) => this.track(this.onBatch(b)));
+    await this.source.start(
+      (b) => this.track(this.onBatch(b)),
+      (err) => this.fail(err),
+    );
     this.log.info("writer consuming", { topic: this.config.topic, group: this.config.groupId });
   }
 

@@ -57,7 +57,8 @@ async function produceSlowly(
   for (; i < batches.length && !until(); i += chunk) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await e.produce(batches.slice(i, i + chunk));
+        // A send stuck on a restarting broker must not hang the test: give up on it and send again.
+        await withTimeout(e.produce(batches.slice(i, i + chunk)), 15_000);
         break;
       } catch (err) {
         if (attempt > 60) throw err;
@@ -82,6 +83,21 @@ async function waitCommitted(e: WriterEnv, w: { logLines: string[] }, ms: number
   }
 }
 
+/** Rejects when `p` takes longer than `ms` (clearing its timer either way). */
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)),
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function stopWriter(c: ChildProcess): Promise<void> {
   c.kill("SIGTERM");
   assert.equal(await exited(c), 0, "graceful shutdown exits 0");
@@ -97,6 +113,9 @@ test("the writer killed mid-batch and restarted loses nothing and duplicates not
   await sleep(4000); // at least one INSERT and commit happened...
   await e.produce(batches.slice(half, half + 30)); // ...and these are buffered, not committed
   await sleep(500);
+  const uncommittedAtKill = await e.uncommitted();
+  assert.ok(uncommittedAtKill > 0n, "the kill must come while consumed messages are still uncommitted");
+  assert.ok(uncommittedAtKill < BigInt(half + 30), "and after earlier batches were committed");
   w1.kill("SIGKILL");
   await exited(w1);
   const w2 = spawn(e, { KLAGG_WRITER_MAX_BATCH_AGE: "300ms" });

@@ -83,7 +83,15 @@ export class WriterEnv {
     await this.admin.deleteTopics({ topics: [this.topic, this.dlqTopic] }).catch(() => undefined);
     await this.admin.deleteGroups([this.group]).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
-    await this.ch.command(`DROP DATABASE IF EXISTS ${this.database}`).catch(() => undefined);
+    // After a ClickHouse restart the first request may hit a dead keep-alive socket: try a few times.
+    for (let i = 0; i < 3; i++) {
+      const ok = await this.ch.command(`DROP DATABASE IF EXISTS ${this.database}`).then(
+        () => true,
+        () => false,
+      );
+      if (ok) break;
+      await sleep(500);
+    }
     await this.ch.close();
   }
 
@@ -103,6 +111,19 @@ export class WriterEnv {
         messages: extraValues.map((value) => ({ key: "BTCUSDT", value })),
       });
     }
+  }
+
+  /** Messages produced but not committed by the group, summed over partitions. */
+  async uncommitted(): Promise<bigint> {
+    const end = await this.admin.fetchTopicOffsets(this.topic);
+    const committed = (await this.admin.fetchOffsets({ groupId: this.group, topics: [this.topic] }))[0]
+      ?.partitions;
+    let n = 0n;
+    for (const e of end) {
+      const c = BigInt(committed?.find((p) => p.partition === e.partition)?.offset ?? "-1");
+      n += BigInt(e.high) - (c < 0n ? 0n : c);
+    }
+    return n;
   }
 
   /** Resolves when the group has committed up to the topic's current end on every partition. */
