@@ -41,7 +41,8 @@ export class WriterEnv {
     logLevel: logLevel.NOTHING,
   });
   readonly admin: Admin = this.kafka.admin();
-  readonly producer: Producer = this.kafka.producer({ allowAutoTopicCreation: false });
+  producer: Producer = this.kafka.producer({ allowAutoTopicCreation: false });
+  private producerConnected = false;
   readonly ch = new ClickHouseSink({
     url: this.clickhouseUrl,
     database: this.database,
@@ -76,6 +77,18 @@ export class WriterEnv {
       waitForLeaders: true,
     });
     await this.producer.connect();
+    this.producerConnected = true;
+  }
+
+  /**
+   * Replaces the producer. A kafkajs send can hang forever on a broker that restarted under it; the fault tests
+   * give up on such a send and retry with a fresh producer.
+   */
+  resetProducer(): void {
+    const old = this.producer;
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false });
+    this.producerConnected = false;
+    void old.disconnect().catch(() => undefined);
   }
 
   async tearDown(): Promise<void> {
@@ -101,6 +114,10 @@ export class WriterEnv {
       key: b[0]?.symbol ?? "BTCUSDT",
       value: Buffer.from(batchBytes(b.map((s) => kline(s)))),
     }));
+    if (!this.producerConnected) {
+      await this.producer.connect();
+      this.producerConnected = true;
+    }
     for (let i = 0; i < messages.length; i += 500) {
       await this.producer.send({ topic: this.topic, acks: -1, messages: messages.slice(i, i + 500) });
     }
