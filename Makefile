@@ -34,6 +34,7 @@ lint: install
 	npx eslint .
 	npx prettier --check .
 
+# The operator imports the dataplane's declarations, so the dataplane is compiled (emitted) first.
 typecheck: install
 	npm run typecheck
 
