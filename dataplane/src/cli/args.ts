@@ -140,3 +140,37 @@ export function formatUsage(usageLine: string, summary: string, specs: FlagSpecs
   const lines = rows.map((r) => `  ${r.left.padEnd(width)}${r.right}`);
   return `usage: ${usageLine}\n\n${summary}\n\noptions:\n${lines.join("\n")}\n`;
 }
+
+/** Flags every long-running command accepts: logging, tracing and metrics (keys of config/common.ts). */
+export const COMMON_FLAGS: FlagSpecs = {
+  "log-level": {
+    type: "string",
+    env: "KLAGG_LOG_LEVEL",
+    valueName: "LEVEL",
+    description: "debug|info|warn|error.",
+  },
+  "otlp-endpoint": {
+    type: "string",
+    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    valueName: "URL",
+    description: "OTLP/HTTP trace endpoint.",
+  },
+  "trace-sample-ratio": {
+    type: "string",
+    env: "KLAGG_TRACE_SAMPLE_RATIO",
+    valueName: "R",
+    description: "0..1.",
+  },
+  "metrics-host": {
+    type: "string",
+    env: "KLAGG_METRICS_HOST",
+    valueName: "HOST",
+    description: "Metrics interface.",
+  },
+  "metrics-port": {
+    type: "string",
+    env: "KLAGG_METRICS_PORT",
+    valueName: "PORT",
+    description: "Metrics port.",
+  },
+};

@@ -8,7 +8,7 @@ import { parseWorkerConfig } from "../../config/worker.js";
 import { createLogger } from "../../obs/log.js";
 import { startTracing } from "../../obs/tracing.js";
 import { WorkerProcess } from "../../worker/worker-process.js";
-import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs } from "../args.js";
+import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMMON_FLAGS } from "../args.js";
 
 /** The flags of `klagg worker`, each setting one config key. */
 export const WORKER_FLAGS: FlagSpecs = {
@@ -86,36 +86,7 @@ export const WORKER_FLAGS: FlagSpecs = {
     valueName: "OFFSET",
     description: "Offset for 1d+ klines.",
   },
-  "log-level": {
-    type: "string",
-    env: "KLAGG_LOG_LEVEL",
-    valueName: "LEVEL",
-    description: "debug|info|warn|error.",
-  },
-  "otlp-endpoint": {
-    type: "string",
-    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
-    valueName: "URL",
-    description: "OTLP/HTTP trace endpoint.",
-  },
-  "trace-sample-ratio": {
-    type: "string",
-    env: "KLAGG_TRACE_SAMPLE_RATIO",
-    valueName: "R",
-    description: "0..1.",
-  },
-  "metrics-host": {
-    type: "string",
-    env: "KLAGG_METRICS_HOST",
-    valueName: "HOST",
-    description: "Metrics interface.",
-  },
-  "metrics-port": {
-    type: "string",
-    env: "KLAGG_METRICS_PORT",
-    valueName: "PORT",
-    description: "Metrics port.",
-  },
+  ...COMMON_FLAGS,
 };
 
 const USAGE = formatUsage(

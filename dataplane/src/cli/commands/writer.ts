@@ -10,7 +10,7 @@ import { createLogger } from "../../obs/log.js";
 import { createRegistry, MetricsServer } from "../../obs/metrics.js";
 import { startTracing } from "../../obs/tracing.js";
 import { createWriter } from "../../writer/writer.js";
-import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs } from "../args.js";
+import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMMON_FLAGS } from "../args.js";
 
 /** The flags of `klagg writer`, each setting one config key. */
 export const WRITER_FLAGS: FlagSpecs = {
@@ -48,36 +48,7 @@ export const WRITER_FLAGS: FlagSpecs = {
     valueName: "N",
     description: "Pause consuming at this many waiting rows.",
   },
-  "log-level": {
-    type: "string",
-    env: "KLAGG_LOG_LEVEL",
-    valueName: "LEVEL",
-    description: "debug|info|warn|error.",
-  },
-  "otlp-endpoint": {
-    type: "string",
-    env: "OTEL_EXPORTER_OTLP_ENDPOINT",
-    valueName: "URL",
-    description: "OTLP/HTTP trace endpoint.",
-  },
-  "trace-sample-ratio": {
-    type: "string",
-    env: "KLAGG_TRACE_SAMPLE_RATIO",
-    valueName: "R",
-    description: "0..1.",
-  },
-  "metrics-host": {
-    type: "string",
-    env: "KLAGG_METRICS_HOST",
-    valueName: "HOST",
-    description: "Metrics interface.",
-  },
-  "metrics-port": {
-    type: "string",
-    env: "KLAGG_METRICS_PORT",
-    valueName: "PORT",
-    description: "Metrics port.",
-  },
+  ...COMMON_FLAGS,
 };
 
 const USAGE = formatUsage(
