@@ -59,3 +59,17 @@ test("intervals are kept in canonical order whatever order they were written in"
     "1h",
   ]);
 });
+
+test("the Redis password and Kafka SASL credentials reach the gateway config", () => {
+  const c = parseGatewayConfig({
+    ...base,
+    KLAGG_REDIS_URL: "redis://redis:6379",
+    KLAGG_REDIS_PASSWORD: "pw",
+    KLAGG_KAFKA_BROKERS: "k:9093",
+    KLAGG_KAFKA_SASL_MECHANISM: "plain",
+    KLAGG_KAFKA_SASL_USERNAME: "u",
+    KLAGG_KAFKA_SASL_PASSWORD: "p",
+  });
+  assert.equal(c.redisPassword, "pw");
+  assert.deepEqual(c.kafkaSasl, { mechanism: "plain", username: "u", password: "p" });
+});

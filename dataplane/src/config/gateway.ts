@@ -7,6 +7,7 @@
  */
 import { INTERVALS, type Interval } from "../core/types.js";
 import { parseCommonConfig, type CommonConfig } from "./common.js";
+import { HOST_PORT, parseKafkaConnection, parseRedisPassword, type KafkaSasl } from "./connections.js";
 import { ConfigError, ConfigReader, freeze, type ConfigSource } from "./parse.js";
 
 /** One worker the gateway pulls. */
@@ -31,7 +32,10 @@ export interface GatewayConfig {
   readonly symbols: readonly string[];
   readonly intervals: readonly Interval[];
   readonly redisUrl: string | undefined;
+  /** From a Secret in Kubernetes (KLAGG_REDIS_PASSWORD); never part of the URL there. */
+  readonly redisPassword: string | undefined;
   readonly kafkaBrokers: readonly string[];
+  readonly kafkaSasl: KafkaSasl | undefined;
   readonly kafkaTopic: string;
   /** Most klines waiting in the Kafka hand-off queue (open ones are dropped first beyond it). */
   readonly kafkaQueueLimit: number;
@@ -40,7 +44,6 @@ export interface GatewayConfig {
   readonly common: CommonConfig;
 }
 
-const HOST_PORT = /^[A-Za-z0-9._-]+:\d{1,5}$/;
 const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const SYMBOL = /^[A-Z0-9][A-Z0-9_.-]{0,31}$/;
 
@@ -120,11 +123,7 @@ export function parseGatewayConfig(src: ConfigSource): Readonly<GatewayConfig> {
   if (redisUrl !== undefined && !/^rediss?:\/\/\S+$/.test(redisUrl)) {
     throw new ConfigError("KLAGG_REDIS_URL", redisUrl, "must be a redis:// or rediss:// URL");
   }
-  const kafkaBrokers = r.list("KLAGG_KAFKA_BROKERS", []);
-  for (const b of kafkaBrokers) {
-    if (!HOST_PORT.test(b))
-      throw new ConfigError("KLAGG_KAFKA_BROKERS", src.KLAGG_KAFKA_BROKERS, `"${b}" is not host:port`);
-  }
+  const kafka = parseKafkaConnection(src, r, false);
   const kafkaTopic = r.string("KLAGG_KAFKA_TOPIC", "klagg.klines");
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(kafkaTopic)) {
     throw new ConfigError("KLAGG_KAFKA_TOPIC", kafkaTopic, "must be a Kafka topic name");
@@ -138,7 +137,9 @@ export function parseGatewayConfig(src: ConfigSource): Readonly<GatewayConfig> {
     symbols: parseSymbols(src, r),
     intervals: parseIntervals(src, r),
     redisUrl,
-    kafkaBrokers,
+    redisPassword: parseRedisPassword(r, redisUrl),
+    kafkaBrokers: kafka.brokers,
+    kafkaSasl: kafka.sasl,
     kafkaTopic,
     kafkaQueueLimit: r.int("KLAGG_KAFKA_QUEUE_LIMIT", 500_000, 1, 100_000_000),
     shutdownFlushMs: r.durationMs("KLAGG_SHUTDOWN_FLUSH", 5000, 0),

@@ -4,7 +4,7 @@ import type { V1StatefulSet } from "@kubernetes/client-node";
 import { shardOf } from "@klagg/dataplane/core/shard";
 import { desiredState } from "./desired.js";
 import { envToSource, SECRET_KEYS } from "./config.js";
-import { CONFIG_HASH_ANNOTATION } from "./names.js";
+import { CONFIG_HASH_ANNOTATION, GRPC_PORT } from "./names.js";
 import { sampleCr } from "./fixtures.test-helper.js";
 
 const kindsAndNames = (cr = sampleCr()) =>
@@ -171,4 +171,22 @@ test("a shard that hashing leaves empty gets no StatefulSet and the gateway does
   const gw = children.find((c) => c.kind === "Deployment" && c.metadata?.name === "spot-gateway");
   const env = envToSource((gw as V1StatefulSet).spec!.template.spec!.containers[0]!.env!);
   assert.doesNotMatch(env.KLAGG_WORKERS!, new RegExp(`spot-worker-${empty.index}=`));
+});
+
+test("workers are ready by gRPC health, gateway and writer by /healthz, and liveness never follows readiness", () => {
+  const byName = new Map(desiredState(sampleCr()).children.map((c) => [`${c.kind}/${c.metadata?.name}`, c]));
+  const container = (key: string) => {
+    const c = byName.get(key) as V1StatefulSet | undefined;
+    const first = c?.spec?.template.spec?.containers[0];
+    assert.ok(first, `${key} has a container`);
+    return first;
+  };
+  const worker = container("StatefulSet/spot-worker-0");
+  assert.deepEqual(worker.readinessProbe?.grpc, { port: GRPC_PORT });
+  for (const key of ["Deployment/spot-gateway", "Deployment/spot-writer"]) {
+    assert.deepEqual(container(key).readinessProbe?.httpGet, { path: "/healthz", port: "metrics" });
+  }
+  for (const key of ["StatefulSet/spot-worker-0", "Deployment/spot-gateway", "Deployment/spot-writer"]) {
+    assert.deepEqual(container(key).livenessProbe?.tcpSocket, { port: "metrics" });
+  }
 });

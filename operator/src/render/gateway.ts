@@ -7,7 +7,7 @@ import type { V1Deployment, V1Service } from "@kubernetes/client-node";
 import type { DefaultedSpec, KlineAggregator } from "../api/types.js";
 import { renderGatewayEnv, renderWriterEnv } from "./config.js";
 import { childMeta, componentLabels, METRICS_PORT, names, selectorLabels } from "./names.js";
-import { metricsPort, podTemplate } from "./pod.js";
+import { healthzReadiness, metricsPort, podTemplate } from "./pod.js";
 
 /** The gateway Deployment. */
 export function desiredGatewayDeployment(
@@ -30,7 +30,7 @@ export function desiredGatewayDeployment(
         selector: selectorLabels(cr, "gateway"),
         env: renderGatewayEnv(cr, spec, shards),
         ports: [metricsPort],
-        readinessPort: "metrics",
+        readiness: healthzReadiness(),
         resources: spec.resources?.gateway,
       }),
     },
@@ -67,7 +67,7 @@ export function desiredWriterDeployment(cr: KlineAggregator, spec: DefaultedSpec
         selector: selectorLabels(cr, "writer"),
         env: renderWriterEnv(cr, spec),
         ports: [metricsPort],
-        readinessPort: "metrics",
+        readiness: healthzReadiness(),
         resources: spec.resources?.writer,
       }),
     },

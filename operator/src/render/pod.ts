@@ -25,7 +25,8 @@ export interface PodInput {
   selector: Record<string, string>;
   env: V1EnvVar[];
   ports: { name: string; containerPort: number }[];
-  readinessPort: string;
+  /** How Kubernetes tells that this component can take work (see the probe builders below). */
+  readiness: V1Probe;
   resources?: Resources;
 }
 
@@ -39,9 +40,26 @@ function resources(r: Resources | undefined): V1ResourceRequirements | undefined
   return out;
 }
 
-function probe(port: string): V1Probe {
-  return { tcpSocket: { port }, periodSeconds: 5, failureThreshold: 3 };
+const READINESS_TIMING = { periodSeconds: 5, failureThreshold: 3 } as const;
+
+/**
+ * Readiness through the standard gRPC health service (the whole-server "" entry): the worker turns it
+ * SERVING after start and NOT_SERVING while it drains, which an open TCP port cannot express.
+ */
+export function grpcReadiness(port: number): V1Probe {
+  return { grpc: { port }, ...READINESS_TIMING };
 }
+
+/** Readiness through the metrics server's /healthz (503 before start and during shutdown). */
+export function healthzReadiness(): V1Probe {
+  return { httpGet: { path: "/healthz", port: "metrics" }, ...READINESS_TIMING };
+}
+
+/**
+ * Liveness is only "the process still answers": a TCP connect to the metrics port. It must not follow
+ * readiness, or a pod draining on purpose (NOT_SERVING, /healthz 503) would be killed mid-drain.
+ */
+const LIVENESS: V1Probe = { tcpSocket: { port: "metrics" }, periodSeconds: 10, failureThreshold: 6 };
 
 /** Builds the pod template of one component. */
 export function podTemplate(cr: KlineAggregator, spec: DefaultedSpec, p: PodInput): V1PodTemplateSpec {
@@ -52,8 +70,8 @@ export function podTemplate(cr: KlineAggregator, spec: DefaultedSpec, p: PodInpu
     args: [p.component],
     env: p.env,
     ports: p.ports.map((x) => ({ name: x.name, containerPort: x.containerPort, protocol: "TCP" })),
-    readinessProbe: probe(p.readinessPort),
-    livenessProbe: { ...probe(p.readinessPort), periodSeconds: 10, failureThreshold: 6 },
+    readinessProbe: p.readiness,
+    livenessProbe: LIVENESS,
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

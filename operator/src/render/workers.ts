@@ -9,7 +9,7 @@ import type { V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { DefaultedSpec, KlineAggregator } from "../api/types.js";
 import { renderWorkerEnv } from "./config.js";
 import { childMeta, componentLabels, GRPC_PORT, METRICS_PORT, names, selectorLabels } from "./names.js";
-import { metricsPort, podTemplate } from "./pod.js";
+import { grpcReadiness, metricsPort, podTemplate } from "./pod.js";
 
 /** The StatefulSet of shard `shard`, which owns `symbols`. */
 export function desiredStatefulSet(
@@ -36,7 +36,7 @@ export function desiredStatefulSet(
         selector: selectorLabels(cr, "worker"),
         env: renderWorkerEnv(cr, spec, shard, symbols),
         ports: [{ name: "grpc", containerPort: GRPC_PORT }, metricsPort],
-        readinessPort: "grpc",
+        readiness: grpcReadiness(GRPC_PORT),
         resources: spec.resources?.worker,
       }),
     },
