@@ -2,13 +2,16 @@
  * Worker pull cost over real gRPC on loopback vs the in-process `engine.pull`
  * (the baseline), on 2,000 symbols x 16 intervals with 10% of the klines
  * changed between pulls (200 symbols traded: 3,200 klines per answer).
- * Prints ms per pull p50/p99 of both and their ratio. ~10 s.
+ * Prints ms per pull p50/p99 of both and their ratio, and the in-process cost
+ * of building the answer's PullChunk bytes the way the worker does
+ * (`engine.pullRows` + `KlineRowEncoder`, no KlineRecord objects). ~10 s.
  */
 import { createEngine } from "../src/core/engine.js";
 import type { KlineEngine } from "../src/core/engine-api.js";
 import { INTERVALS } from "../src/core/types.js";
 import { WorkerClient } from "../src/grpc/worker-client.js";
 import { WorkerGrpcServer } from "../src/grpc/worker-server.js";
+import { PullAnswerBuilder } from "../src/grpc/pull-answer.js";
 
 const SYMBOLS = Array.from({ length: 2000 }, (_, i) => `S${String(i).padStart(4, "0")}USDT`);
 const CHANGED = SYMBOLS.length / 10;
@@ -74,6 +77,28 @@ async function main(): Promise<void> {
     if (r >= WARMUP) inProc.push(ms);
   }
 
+  // The worker's answer building in process: pull rows encoded to PullChunk bytes.
+  const enc = setup();
+  const builder = new PullAnswerBuilder(enc.engine);
+  const answerOpts = {
+    worker: "bench",
+    sourceDone: false,
+    maxCount: 4096,
+    maxBytes: 1 << 20,
+    symbols: SYMBOLS,
+  };
+  let ve = builder.answer(0, 0, answerOpts).head.version;
+  const encoded: number[] = [];
+  for (let r = 0; r < WARMUP + ROUNDS; r++) {
+    enc.trade(r);
+    const t = performance.now();
+    const a = builder.answer(EPOCH, ve, answerOpts);
+    const ms = performance.now() - t;
+    if (a.head.count !== CHANGED * INTERVALS.length) throw new Error(`answer of ${a.head.count} klines`);
+    ve = a.head.version;
+    if (r >= WARMUP) encoded.push(ms);
+  }
+
   // The same over gRPC on loopback, through the gateway's client.
   const g = setup();
   const serverMs: number[] = [];
@@ -109,10 +134,13 @@ async function main(): Promise<void> {
     console.log(
       `  in-process engine.pull   p50 ${f(pct(inProc, 50))} ms   p99 ${f(pct(inProc, 99))} ms   (baseline)`,
     );
+    console.log(
+      `  in-process answer bytes  p50 ${f(pct(encoded, 50))} ms   p99 ${f(pct(encoded, 99))} ms   (pullRows + encode to PullChunks)`,
+    );
     console.log(`  gRPC pull (loopback)     p50 ${f(pct(overGrpc, 50))} ms   p99 ${f(pct(overGrpc, 99))} ms`);
     const served = serverMs.slice(-ROUNDS);
     console.log(
-      `    of which worker side    p50 ${f(pct(served, 50))} ms   p99 ${f(pct(served, 99))} ms   (engine.pull + encode + write)`,
+      `    of which worker side    p50 ${f(pct(served, 50))} ms   p99 ${f(pct(served, 99))} ms   (pullRows + encode + write)`,
     );
     console.log(
       `  ratio gRPC / in-process  p50 ${(pct(overGrpc, 50) / pct(inProc, 50)).toFixed(1)}x   p99 ${(pct(overGrpc, 99) / pct(inProc, 99)).toFixed(1)}x`,

@@ -8,6 +8,7 @@
  *    close time. Printed: close time -> end of the INSERT that made the row readable, p50/p90/p99/max.
  * Run: node dataplane/dist/bench/writer.bench.js
  */
+import { loadavg } from "node:os";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { parseWriterConfig } from "../src/config/writer.js";
 import { createLogger } from "../src/obs/log.js";
@@ -112,8 +113,8 @@ async function main(): Promise<void> {
   await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
   const env = (extra: Record<string, string> = {}) =>
     parseWriterConfig({
-      KAFKA_BROKERS: brokers,
-      CLICKHOUSE_URL: chUrl,
+      KLAGG_KAFKA_BROKERS: brokers,
+      KLAGG_CLICKHOUSE_URL: chUrl,
       KLAGG_KAFKA_TOPIC: topic,
       KLAGG_CLICKHOUSE_DATABASE: database,
       KLAGG_WRITER_GROUP: `bench-${id}`,
@@ -149,10 +150,14 @@ async function main(): Promise<void> {
       });
     }, 5);
     const t0 = performance.now();
+    // CPU of this process while the writer joins and drains (nothing else runs here then): load-independent.
+    const cpu0 = process.cpuUsage();
     await writer.start();
     await writer.flushed();
+    const cpu = process.cpuUsage(cpu0);
     clearInterval(watch);
     const secs = (performance.now() - start) / 1000;
+    const cpuSecs = (cpu.user + cpu.system) / 1e6;
     console.log(`start + group join: ${((start - t0) / 1000).toFixed(2)} s (not counted)`);
     await writer.stop();
     const written = (await writer.metrics.rowsWritten.get()).values[0]?.value ?? 0;
@@ -163,6 +168,12 @@ async function main(): Promise<void> {
       `coalescing writer: ${rowsTotal} rows consumed in ${secs.toFixed(2)} s = ${Math.round(rate)} rows/s ` +
         `(goal 200,000), ${written} rows written in ${inserts} INSERTs (${Math.round(written / inserts)} rows each, ` +
         `${(inserts / secs).toFixed(2)} INSERT/s)`,
+    );
+    console.log(
+      `writer CPU (join + drain, this process): ${cpuSecs.toFixed(2)} s = ${Math.round(rowsTotal / cpuSecs)} ` +
+        `rows per CPU-second; load average ${loadavg()
+          .map((x) => x.toFixed(2))
+          .join(" ")}`,
     );
 
     // Baseline: one INSERT per message, as a naive consumer would do.

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "./parse.js";
 import { parseWriterConfig } from "./writer.js";
 
-const base = { KAFKA_BROKERS: "127.0.0.1:19092", CLICKHOUSE_URL: "http://127.0.0.1:18123" };
+const base = { KLAGG_KAFKA_BROKERS: "127.0.0.1:19092", KLAGG_CLICKHOUSE_URL: "http://127.0.0.1:18123" };
 
 test("defaults follow the issue: 50,000 rows or 1 s per INSERT, database klagg, topic klagg.klines", () => {
   const c = parseWriterConfig(base);
@@ -22,7 +22,7 @@ test("defaults follow the issue: 50,000 rows or 1 s per INSERT, database klagg, 
 test("every limit can be set, and durations accept units", () => {
   const c = parseWriterConfig({
     ...base,
-    KAFKA_BROKERS: "a:1,b:2",
+    KLAGG_KAFKA_BROKERS: "a:1,b:2",
     KLAGG_WRITER_MAX_BATCH_ROWS: "1000",
     KLAGG_WRITER_MAX_BATCH_AGE: "250ms",
     KLAGG_WRITER_MAX_BUFFERED_ROWS: "5000",
@@ -39,9 +39,9 @@ test("every limit can be set, and durations accept units", () => {
 
 test("missing or malformed keys fail with the key and the value named", () => {
   const bad: [Record<string, string>, RegExp][] = [
-    [{ CLICKHOUSE_URL: base.CLICKHOUSE_URL }, /KAFKA_BROKERS/],
-    [{ KAFKA_BROKERS: "127.0.0.1" }, /KAFKA_BROKERS="127.0.0.1"/],
-    [{ ...base, CLICKHOUSE_URL: "tcp://x:9000" }, /CLICKHOUSE_URL/],
+    [{ KLAGG_CLICKHOUSE_URL: base.KLAGG_CLICKHOUSE_URL }, /KLAGG_KAFKA_BROKERS/],
+    [{ KLAGG_KAFKA_BROKERS: "127.0.0.1" }, /KLAGG_KAFKA_BROKERS="127.0.0.1"/],
+    [{ ...base, KLAGG_CLICKHOUSE_URL: "tcp://x:9000" }, /KLAGG_CLICKHOUSE_URL/],
     [{ ...base, KLAGG_CLICKHOUSE_DATABASE: "klagg; DROP" }, /KLAGG_CLICKHOUSE_DATABASE/],
     [{ ...base, KLAGG_WRITER_MAX_BATCH_ROWS: "0" }, /KLAGG_WRITER_MAX_BATCH_ROWS/],
     [{ ...base, KLAGG_WRITER_MAX_BATCH_ROWS: "100", KLAGG_WRITER_MAX_BUFFERED_ROWS: "10" }, /BUFFERED/],

@@ -3,6 +3,7 @@
  * Keys are environment variables; `klagg writer` flags set the same keys.
  */
 import { parseCommonConfig, type CommonConfig } from "./common.js";
+import { parseKafkaConnection, type KafkaSasl } from "./connections.js";
 import { ConfigReader, ConfigError, freeze, type ConfigSource } from "./parse.js";
 
 /** The writer's validated configuration. */
@@ -11,6 +12,8 @@ export interface WriterConfig {
   readonly common: CommonConfig;
   /** Kafka bootstrap brokers, host:port. */
   readonly kafkaBrokers: readonly string[];
+  /** SASL credentials for Kafka; undefined: none. */
+  readonly kafkaSasl: KafkaSasl | undefined;
   /** Topic the gateway produces `KlineBatch` messages to. */
   readonly topic: string;
   /** Partitions used when the writer has to create the topic itself. */
@@ -43,14 +46,10 @@ export interface WriterConfig {
 /** Parses and validates the writer configuration. */
 export function parseWriterConfig(src: ConfigSource): Readonly<WriterConfig> {
   const r = new ConfigReader(src);
-  const kafkaBrokers = r.list("KAFKA_BROKERS", undefined);
-  for (const b of kafkaBrokers) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(b))
-      throw new ConfigError("KAFKA_BROKERS", src.KAFKA_BROKERS, "want host:port");
-  }
-  const clickhouseUrl = r.string("CLICKHOUSE_URL");
+  const kafka = parseKafkaConnection(src, r, true);
+  const clickhouseUrl = r.string("KLAGG_CLICKHOUSE_URL");
   if (!/^https?:\/\/[^\s]+$/.test(clickhouseUrl)) {
-    throw new ConfigError("CLICKHOUSE_URL", clickhouseUrl, "must be an http(s) URL");
+    throw new ConfigError("KLAGG_CLICKHOUSE_URL", clickhouseUrl, "must be an http(s) URL");
   }
   const clickhouseDatabase = r.string("KLAGG_CLICKHOUSE_DATABASE", "klagg");
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(clickhouseDatabase)) {
@@ -73,7 +72,8 @@ export function parseWriterConfig(src: ConfigSource): Readonly<WriterConfig> {
   const topic = r.string("KLAGG_KAFKA_TOPIC", "klagg.klines");
   return freeze({
     common: parseCommonConfig(src),
-    kafkaBrokers,
+    kafkaBrokers: kafka.brokers,
+    kafkaSasl: kafka.sasl,
     topic,
     topicPartitions: r.int("KLAGG_KAFKA_PARTITIONS", 6, 1, 10_000),
     deadLetterTopic: r.string("KLAGG_WRITER_DLQ_TOPIC", `${topic}.dlq`),
@@ -81,8 +81,8 @@ export function parseWriterConfig(src: ConfigSource): Readonly<WriterConfig> {
     clientId: r.string("KLAGG_WRITER_CLIENT_ID", "klagg-writer"),
     clickhouseUrl,
     clickhouseDatabase,
-    clickhouseUser: r.optionalString("CLICKHOUSE_USER"),
-    clickhousePassword: r.optionalString("CLICKHOUSE_PASSWORD"),
+    clickhouseUser: r.optionalString("KLAGG_CLICKHOUSE_USER"),
+    clickhousePassword: r.optionalString("KLAGG_CLICKHOUSE_PASSWORD"),
     maxBatchRows,
     maxBatchAgeMs: r.durationMs("KLAGG_WRITER_MAX_BATCH_AGE", 1000, 1),
     maxBufferedRows,

@@ -45,6 +45,21 @@ export class ChangeLog {
     for (let i = ack - this.start; i < this.n; i++) fn(this.refs[i]!, this.start + i + 1);
   }
 
+  /** The index of the first entry with a version above `ack` (which the log covers); entries run to `size`. */
+  indexAfter(ack: number): number {
+    return ack - this.start;
+  }
+
+  /** The reference of entry i. */
+  refAt(i: number): number {
+    return this.refs[i]!;
+  }
+
+  /** The version of entry i. */
+  versionAt(i: number): number {
+    return this.start + i + 1;
+  }
+
   /** Forgets the changes with versions up to `ack`. */
   truncate(ack: number): void {
     const k = Math.min(ack - this.start, this.n);

@@ -35,6 +35,36 @@ export interface PullView {
   readonly klines: readonly KlineRecord[];
 }
 
+/** What `pullRows` returns: the answer's head (its klines went to the visitor). */
+export interface PullHead {
+  readonly epoch: number;
+  readonly version: number;
+  readonly full: boolean;
+  /** Klines handed to the visitor. */
+  readonly count: number;
+}
+
+/**
+ * Receives the klines of a pull answer as rows of the engine's tables, with no
+ * object or string per kline: `d[b + F.Open]` etc. (kline-table.ts gives the
+ * layout; prices are scaled integers with `priceDecimals` decimals, volumes
+ * exact pairs with `qtyDecimals`, quote volumes pairs with both added). The
+ * row is valid only during the call. `symbol` and `interval` index the
+ * engine's `symbols` and `intervals`.
+ */
+export interface KlineRowVisitor {
+  row(
+    d: Float64Array,
+    b: number,
+    symbol: number,
+    interval: number,
+    closeTime: number,
+    priceDecimals: number,
+    qtyDecimals: number,
+    closed: boolean,
+  ): void;
+}
+
 /** Counters for metrics and reports. */
 export interface EngineStats {
   readonly tradesIn: number;
@@ -51,6 +81,10 @@ export interface EngineStats {
 /** The aggregation engine of one worker: pure, single-threaded, clock passed in. */
 export interface KlineEngine {
   readonly epoch: number;
+  /** The engine's symbols, in the order `KlineRowVisitor` indexes them. */
+  readonly symbols: readonly string[];
+  /** The engine's intervals, shortest first, in the order `KlineRowVisitor` indexes them. */
+  readonly intervals: readonly Interval[];
   /** Current version: increases with every kline change. */
   readonly version: number;
   /** Aggregates one trade; returns the rejection reason, or undefined when accepted. */
@@ -58,7 +92,12 @@ export interface KlineEngine {
   /** Tells the engine the exchange time is at least `nowMs` (from the wall clock): closes quiet klines past close + grace. */
   advanceTime(nowMs: number): void;
   /** Changes after `ackVersion` (or the full state when `epoch` differs); drops retained closed klines with version <= ackVersion. */
-  pull(epoch: number, ackVersion: number): PullView;
+  pull(epoch: number, ackVersion: number, sinceVersion?: number): PullView;
+  /**
+   * The same answer as `pull`, in the same order, handed to `visitor` row by row (what the worker's gRPC
+   * answer encodes from: no KlineRecord objects, no decimal strings).
+   */
+  pullRows(epoch: number, ackVersion: number, visitor: KlineRowVisitor, sinceVersion?: number): PullHead;
   /** Closes every open kline (end of a replay). */
   closeAll(): void;
   stats(): EngineStats;

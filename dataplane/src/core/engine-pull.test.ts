@@ -108,3 +108,23 @@ test("a pull acknowledging less than a previous one still gets every change afte
   const again = e.pull(e.epoch, 0); // e.g. a caller that lost its state but kept the epoch
   assert.deepEqual(again.klines.map((k) => k.symbol).sort(), ["BTCUSDT", "ETHUSDT"]);
 });
+
+test("a pull acking less than it has applied gets only klines newer than since_version and keeps the unacked closed ones", () => {
+  const e = engineWith({ intervals: ["1m"], graceMs: 0 });
+  ingestAll(e, [trade(1, 100), trade(2, 60_100), trade(3, 120_100)]);
+  const a = e.pull(e.epoch, 0); // minutes 0 and 1 closed, 2 open
+  ingestAll(e, [trade(4, 180_100)]); // minute 2 closes, 3 opens
+  const b = e.pull(e.epoch, 0, a.version); // ack nothing, applied a
+  assert.deepEqual(
+    b.klines.map((k) => [k.openTime - T0, k.closed]).sort((x, y) => Number(x[0]) - Number(y[0])),
+    [
+      [120_000, true],
+      [180_000, false],
+    ],
+  );
+  assert.equal(e.stats().retainedClosed, 3, "nothing acked: every closed kline is kept");
+  const full = e.pull(0, 0);
+  assert.equal(full.klines.filter((k) => k.closed).length, 3, "a new caller still gets them all");
+  e.pull(e.epoch, b.version, b.version);
+  assert.equal(e.stats().retainedClosed, 0);
+});

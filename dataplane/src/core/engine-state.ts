@@ -5,9 +5,9 @@
  */
 import { ChangeLog } from "./change-log.js";
 import { ClosedStore } from "./closed-store.js";
-import type { EngineOptions } from "./engine-api.js";
+import type { EngineOptions, KlineRowVisitor } from "./engine-api.js";
 import { intervalSpec, nextOpenTime, openTime, type IntervalSpec } from "./intervals.js";
-import { PriceStrings, rowToRecord } from "./kline-record.js";
+import { PriceStrings, RecordBuilder } from "./kline-record.js";
 import { F, KlineTable, W } from "./kline-table.js";
 import { rescaleSymbol } from "./rescale.js";
 import { TradeIds } from "./trade-ids.js";
@@ -21,9 +21,9 @@ const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 export class EngineState {
   readonly epoch: number;
   version: number;
-  protected readonly symbols: readonly string[];
+  readonly symbols: readonly string[];
   protected readonly symbolIndex = new Map<string, number>();
-  protected readonly intervals: readonly Interval[];
+  readonly intervals: readonly Interval[];
   protected readonly specs: readonly IntervalSpec[];
   protected readonly nInt: number;
   /**
@@ -271,52 +271,60 @@ export class EngineState {
     return true;
   }
 
-  /** Every open kline and every held closed kline with version > since (-1: all). */
-  protected collect(since: number): KlineRecord[] {
-    const out: KlineRecord[] = [];
+  /**
+   * Hands every open kline and every held closed kline with version > since (-1: all) to `v`, changes in
+   * version order when the change log covers `since`; returns how many.
+   */
+  protected visitChanged(since: number, v: KlineRowVisitor): number {
+    let n = 0;
     const sd = this.slots.d;
     const cd = this.closed.rows.d;
-    if (since >= 0 && this.log.covers(since)) {
-      this.log.forEachAfter(since, (ref, v) => {
+    const log = this.log;
+    if (since >= 0 && log.covers(since)) {
+      for (let i = log.indexAfter(since); i < log.size; i++) {
+        const ref = log.refAt(i);
+        const version = log.versionAt(i);
         if (ref >= 0) {
-          if (this.slots.d[ref * W + F.Has] === 1 && sd[ref * W + F.Version] === v)
-            out.push(this.record(this.slots, ref, ref, false));
+          if (sd[ref * W + F.Has] === 1 && sd[ref * W + F.Version] === version) {
+            this.visitRow(v, sd, ref, ref, false);
+            n++;
+          }
         } else {
           const r = -ref - 1;
           const slot = cd[r * W + F.Slot]!;
-          if (slot >= 0 && cd[r * W + F.Version] === v)
-            out.push(this.record(this.closed.rows, r, slot, true));
+          if (slot >= 0 && cd[r * W + F.Version] === version) {
+            this.visitRow(v, cd, r, slot, true);
+            n++;
+          }
         }
-      });
-      return out;
+      }
+      return n;
     }
     for (let j = 0; j < this.slots.capacity; j++) {
-      if (this.slots.d[j * W + F.Has] === 1 && sd[j * W + F.Version]! > since)
-        out.push(this.record(this.slots, j, j, false));
+      if (sd[j * W + F.Has] === 1 && sd[j * W + F.Version]! > since) {
+        this.visitRow(v, sd, j, j, false);
+        n++;
+      }
     }
     for (let r = 0; r < this.closed.highWater; r++) {
       const slot = cd[r * W + F.Slot]!;
-      if (slot >= 0 && cd[r * W + F.Version]! > since) out.push(this.record(this.closed.rows, r, slot, true));
+      if (slot >= 0 && cd[r * W + F.Version]! > since) {
+        this.visitRow(v, cd, r, slot, true);
+        n++;
+      }
     }
-    return out;
+    return n;
   }
 
-  private record(t: KlineTable, row: number, slot: number, closed: boolean): KlineRecord {
+  private visitRow(v: KlineRowVisitor, d: Float64Array, row: number, slot: number, closed: boolean): void {
     const s = this.symbolOf(slot);
     const k = this.intervalOf(slot);
-    const close = nextOpenTime(this.specs[k]!, t.d[row * W + F.OpenTime]!) - 1;
-    const sym = this.symbols[s]!;
-    return rowToRecord(
-      t,
-      row,
-      this.prices,
-      s,
-      sym,
-      this.intervals[k]!,
-      close,
-      this.priceDec[s]!,
-      this.qtyDec[s]!,
-      closed,
-    );
+    const close = nextOpenTime(this.specs[k]!, d[row * W + F.OpenTime]!) - 1;
+    v.row(d, row * W, s, k, close, this.priceDec[s]!, this.qtyDec[s]!, closed);
+  }
+
+  /** A visitor building the KlineRecords of `pull` (reusing price strings across a symbol's klines). */
+  protected recordBuilder(out: KlineRecord[]): KlineRowVisitor {
+    return new RecordBuilder(out, this.symbols, this.intervals, this.prices);
   }
 }

@@ -18,12 +18,19 @@
  * an older bucket (late, within grace) go straight into the slots or closed klines.
  */
 import { parseDecimal, PARSE_BAD, POW10, twoProduct } from "./decimal.js";
-import type { EngineOptions, EngineStats, KlineEngine, PullView } from "./engine-api.js";
+import type {
+  EngineOptions,
+  EngineStats,
+  KlineEngine,
+  KlineRowVisitor,
+  PullHead,
+  PullView,
+} from "./engine-api.js";
 import { EngineState } from "./engine-state.js";
 import { nextOpenTime, openTime } from "./intervals.js";
 import { F, W } from "./kline-table.js";
 import { IdClass } from "./trade-ids.js";
-import type { RawTrade, RejectReason } from "./types.js";
+import type { KlineRecord, RawTrade, RejectReason } from "./types.js";
 
 /** Trades before 2000-01-01 or from 2100 on are absurd. */
 const MIN_TIME = 946_684_800_000;
@@ -168,14 +175,22 @@ class Engine extends EngineState implements KlineEngine {
     }
   }
 
-  pull(epoch: number, ackVersion: number): PullView {
+  pull(epoch: number, ackVersion: number, sinceVersion = ackVersion): PullView {
+    const klines: KlineRecord[] = [];
+    const head = this.pullRows(epoch, ackVersion, this.recordBuilder(klines), sinceVersion);
+    return { epoch: head.epoch, version: head.version, full: head.full, klines };
+  }
+
+  pullRows(epoch: number, ackVersion: number, visitor: KlineRowVisitor, sinceVersion = ackVersion): PullHead {
     this.foldAll();
     const full = epoch !== this.epoch;
-    if (full) return { epoch: this.epoch, version: this.version, full, klines: this.collect(-1) };
+    if (full)
+      return { epoch: this.epoch, version: this.version, full, count: this.visitChanged(-1, visitor) };
     this.dropAcked(ackVersion);
-    const klines = this.collect(ackVersion);
-    this.log.truncate(ackVersion);
-    return { epoch: this.epoch, version: this.version, full, klines };
+    const since = Math.max(ackVersion, sinceVersion);
+    const count = this.visitChanged(since, visitor);
+    this.log.truncate(since);
+    return { epoch: this.epoch, version: this.version, full, count };
   }
 
   closeAll(): void {

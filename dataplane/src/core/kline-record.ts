@@ -4,7 +4,8 @@
  * volumes: quantity decimals, quote volumes: both added).
  */
 import { exactToString, scaledToString } from "./decimal.js";
-import { F, W, type KlineTable } from "./kline-table.js";
+import type { KlineRowVisitor } from "./engine-api.js";
+import { F } from "./kline-table.js";
 import type { Interval, KlineRecord } from "./types.js";
 
 /**
@@ -44,40 +45,44 @@ export class PriceStrings {
   }
 }
 
-/** Builds the record of row i of `t` (symbol index s, for the price strings). */
-export function rowToRecord(
-  t: KlineTable,
-  i: number,
-  prices: PriceStrings,
-  s: number,
-  symbol: string,
-  interval: Interval,
-  closeTime: number,
-  priceDecimals: number,
-  qtyDecimals: number,
-  closed: boolean,
-): KlineRecord {
-  const d = t.d;
-  const b = i * W;
-  const dp = priceDecimals;
-  const dq = qtyDecimals;
-  return {
-    symbol,
-    interval,
-    openTime: d[b + F.OpenTime]!,
-    closeTime,
-    open: prices.get(s, d[b + F.Open]!, dp),
-    high: prices.get(s, d[b + F.High]!, dp),
-    low: prices.get(s, d[b + F.Low]!, dp),
-    close: prices.get(s, d[b + F.Close]!, dp),
-    volume: exactToString(d[b + F.VolHi]!, d[b + F.VolLo]!, dq),
-    quoteVolume: exactToString(d[b + F.QuoteHi]!, d[b + F.QuoteLo]!, dp + dq),
-    trades: d[b + F.Count]!,
-    takerBuyVolume: exactToString(d[b + F.TakerVolHi]!, d[b + F.TakerVolLo]!, dq),
-    takerBuyQuoteVolume: exactToString(d[b + F.TakerQuoteHi]!, d[b + F.TakerQuoteLo]!, dp + dq),
-    firstTradeId: d[b + F.FirstId]!,
-    lastTradeId: d[b + F.LastId]!,
-    closed,
-    version: d[b + F.Version]!,
-  };
+/** A pull visitor that builds one KlineRecord per row into `out`. */
+export class RecordBuilder implements KlineRowVisitor {
+  constructor(
+    private readonly out: KlineRecord[],
+    private readonly symbols: readonly string[],
+    private readonly intervals: readonly Interval[],
+    private readonly prices: PriceStrings,
+  ) {}
+
+  row(
+    d: Float64Array,
+    b: number,
+    s: number,
+    k: number,
+    closeTime: number,
+    dp: number,
+    dq: number,
+    closed: boolean,
+  ): void {
+    const prices = this.prices;
+    this.out.push({
+      symbol: this.symbols[s]!,
+      interval: this.intervals[k]!,
+      openTime: d[b + F.OpenTime]!,
+      closeTime,
+      open: prices.get(s, d[b + F.Open]!, dp),
+      high: prices.get(s, d[b + F.High]!, dp),
+      low: prices.get(s, d[b + F.Low]!, dp),
+      close: prices.get(s, d[b + F.Close]!, dp),
+      volume: exactToString(d[b + F.VolHi]!, d[b + F.VolLo]!, dq),
+      quoteVolume: exactToString(d[b + F.QuoteHi]!, d[b + F.QuoteLo]!, dp + dq),
+      trades: d[b + F.Count]!,
+      takerBuyVolume: exactToString(d[b + F.TakerVolHi]!, d[b + F.TakerVolLo]!, dq),
+      takerBuyQuoteVolume: exactToString(d[b + F.TakerQuoteHi]!, d[b + F.TakerQuoteLo]!, dp + dq),
+      firstTradeId: d[b + F.FirstId]!,
+      lastTradeId: d[b + F.LastId]!,
+      closed,
+      version: d[b + F.Version]!,
+    });
+  }
 }

@@ -211,3 +211,46 @@ export function encodePullChunk(
   if (w.pos !== total) throw new Error(`PullChunk size mismatch: wrote ${w.pos} of ${total} bytes`);
   return w.buf;
 }
+
+/**
+ * Encodes one PullChunk whose klines are already encoded: `klineBytes` holds
+ * consecutive `klines` field entries (tag, length, Kline message), as
+ * `KlineRowEncoder` writes them. Byte-identical to `encodePullChunk` of the
+ * same klines.
+ */
+export function encodePullChunkBytes(
+  head: ChunkHead,
+  last: boolean,
+  chunkIndex: number,
+  klineBytes: Uint8Array,
+  symbols: readonly string[],
+): Buffer {
+  let total =
+    strField(head.worker) +
+    intField(head.epoch) +
+    intField(head.version) +
+    (head.full ? 2 : 0) +
+    (last ? 2 : 0) +
+    intField(chunkIndex) +
+    (head.sourceDone ? 2 : 0) +
+    klineBytes.length;
+  for (const s of symbols) total += 1 + varintSize(utf8Size(s)) + utf8Size(s);
+  const w = new Writer(Buffer.allocUnsafe(total));
+  w.str(T_WORKER, head.worker);
+  w.int(T_EPOCH, head.epoch);
+  w.int(T_VERSION, head.version);
+  if (head.full) w.int(T_FULL, 1);
+  if (last) w.int(T_LAST, 1);
+  w.int(T_CHUNK_INDEX, chunkIndex);
+  w.buf.set(klineBytes, w.pos);
+  w.pos += klineBytes.length;
+  for (const s of symbols) {
+    w.buf[w.pos++] = T_SYMBOLS;
+    const n = utf8Size(s);
+    w.varint(n);
+    w.pos += w.buf.write(s, w.pos, "utf8");
+  }
+  if (head.sourceDone) w.int(T_SOURCE_DONE, 1);
+  if (w.pos !== total) throw new Error(`PullChunk size mismatch: wrote ${w.pos} of ${total} bytes`);
+  return w.buf;
+}

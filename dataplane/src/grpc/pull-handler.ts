@@ -5,11 +5,9 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
-import type { KlineEngine } from "../core/engine-api.js";
 import type { PullRequest } from "../gen/klagg/v1/worker_pb.js";
 import type { Logger } from "../obs/log.js";
-import { planChunks } from "./kline-proto.js";
-import { encodePullChunk, type ChunkHead } from "./pull-encoder.js";
+import { PullAnswerBuilder, type PullAnswer, type PullEngine } from "./pull-answer.js";
 import { metadataGetter } from "./trace-metadata.js";
 import { PULL_PATH } from "./service-def.js";
 
@@ -35,7 +33,8 @@ export interface PullInfo {
 export interface PullHandlerOptions {
   /** The worker's name, echoed in every chunk. */
   readonly workerName: string;
-  readonly engine: Pick<KlineEngine, "pull">;
+  /** The engine; its row path (`pullRows`) is used when it has one. */
+  readonly engine: PullEngine;
   /** The worker's symbols, sent on full answers. */
   readonly symbols: readonly string[];
   /** True once the source ended and every kline is closed (see PullChunk.source_done). */
@@ -47,6 +46,8 @@ export interface PullHandlerOptions {
   readonly log?: Logger;
 }
 
+export { SYMBOLS_PER_CHUNK } from "./pull-answer.js";
+
 const tracer = trace.getTracer("klagg-grpc");
 
 /** Builds the grpc-js handler for `Pull`. */
@@ -55,6 +56,7 @@ export function createPullHandler(
 ): grpc.handleServerStreamingCall<PullRequest, Buffer> {
   const maxCount = opts.maxKlinesPerChunk ?? DEFAULT_MAX_KLINES_PER_CHUNK;
   const maxBytes = opts.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES;
+  const builder = new PullAnswerBuilder(opts.engine);
   return (call) => {
     const parent = propagation.extract(ROOT_CONTEXT, call.metadata, metadataGetter);
     const span = tracer.startSpan(
@@ -99,69 +101,47 @@ export function createPullHandler(
     const base = { epoch, ackVersion, version: 0, full: false, klines: 0, chunks: 0, completed: false };
 
     void context.with(trace.setSpan(parent, span), async () => {
-      let view;
-      let sourceDone: boolean;
+      let answer: PullAnswer;
       try {
-        // Read source_done before the pull: both are synchronous, so they see one consistent state.
-        sourceDone = opts.sourceDone?.() ?? false;
-        view = opts.engine.pull(epoch, ackVersion);
+        // Read source_done before the pull: both are synchronous, so they see one consistent state. The
+        // whole answer is encoded before the first write: the engine changes once this handler yields.
+        const sourceDone = opts.sourceDone?.() ?? false;
+        answer = builder.answer(
+          epoch,
+          ackVersion,
+          {
+            worker: opts.workerName,
+            sourceDone,
+            maxCount: count,
+            maxBytes,
+            symbols: opts.symbols,
+          },
+          Number(req.sinceVersion),
+        );
       } catch (err) {
         opts.log?.error("pull failed", { err, epoch, ack_version: ackVersion });
         call.emit("error", { code: grpc.status.INTERNAL, details: `pull failed: ${String(err)}` });
         finish(base, err);
         return;
       }
-      const ranges = planChunks(view.klines, count, maxBytes);
-      // Full answers carry the symbol list, spread over the chunks in bounded slices.
-      const symbolSlices = view.full ? sliceSymbols(opts.symbols) : [];
-      const chunks = Math.max(ranges.length, symbolSlices.length);
-      const head: ChunkHead = {
-        worker: opts.workerName,
-        epoch: view.epoch,
-        version: view.version,
-        full: view.full,
-        sourceDone,
-      };
-      const info = { ...base, version: view.version, full: view.full, klines: view.klines.length };
+      const { head, chunks } = answer;
+      const info = { ...base, version: head.version, full: head.full, klines: head.count };
       try {
-        for (let i = 0; i < chunks && !cancelled; i++) {
-          const [from, to] = ranges[i] ?? [0, 0];
-          const chunk = encodePullChunk(
-            head,
-            i === chunks - 1,
-            i,
-            view.klines,
-            from,
-            to,
-            symbolSlices[i] ?? [],
-          );
-          if (!call.write(chunk)) await waitDrain(call);
+        for (let i = 0; i < chunks.length && !cancelled; i++) {
+          if (!call.write(chunks[i]!)) await waitDrain(call);
         }
       } catch (err) {
         // Never leave the caller waiting for a `last` chunk that will not come.
         opts.log?.error("pull answer failed", { err, epoch, ack_version: ackVersion });
         if (!cancelled)
           call.emit("error", { code: grpc.status.INTERNAL, details: `pull answer failed: ${String(err)}` });
-        finish({ ...info, chunks }, err);
+        finish({ ...info, chunks: chunks.length }, err);
         return;
       }
       if (!cancelled) call.end();
-      finish({ ...info, chunks, completed: !cancelled });
+      finish({ ...info, chunks: chunks.length, completed: !cancelled });
     });
   };
-}
-
-/**
- * Symbols per chunk: 4,096 symbols of at most 40 bytes stay under 180 KB, so a
- * chunk with klines up to its byte budget (1 MiB) remains far below 4 MiB.
- */
-export const SYMBOLS_PER_CHUNK = 4096;
-
-function sliceSymbols(symbols: readonly string[]): Array<readonly string[]> {
-  const out: Array<readonly string[]> = [];
-  for (let i = 0; i < symbols.length; i += SYMBOLS_PER_CHUNK)
-    out.push(symbols.slice(i, i + SYMBOLS_PER_CHUNK));
-  return out;
 }
 
 /** Resolves when the stream can take more, or the call ends (then the loop sees `cancelled`). */

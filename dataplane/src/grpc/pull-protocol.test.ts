@@ -159,6 +159,7 @@ describe("pull protocol on a large state", () => {
         $typeName: "klagg.v1.PullRequest",
         epoch: 0n,
         ackVersion: 0n,
+        sinceVersion: 0n,
         maxKlinesPerChunk: 700,
       };
       const chunks: PullChunk[] = await new Promise((resolve, reject) => {

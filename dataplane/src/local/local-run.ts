@@ -133,8 +133,8 @@ export class LocalRun {
       const { createWriter } = await import("../writer/writer.js");
       const writerConfig = parseWriterConfig({
         ...deps.env,
-        KAFKA_BROKERS: opts.kafkaBrokers,
-        CLICKHOUSE_URL: opts.clickhouseUrl,
+        KLAGG_KAFKA_BROKERS: opts.kafkaBrokers,
+        KLAGG_CLICKHOUSE_URL: opts.clickhouseUrl,
         KLAGG_KAFKA_TOPIC: opts.kafkaTopic ?? deps.env.KLAGG_KAFKA_TOPIC,
       });
       writer = createWriter(writerConfig, { log: log.child({ component: "writer" }) });

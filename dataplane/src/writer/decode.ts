@@ -1,12 +1,11 @@
 /**
  * Decoding of one Kafka message value (a `klagg.v1.KlineBatch`) into table
- * rows. Pure. A message is accepted or rejected as a whole: a batch with one
+ * rows, by the wire decoder of kline-wire.ts (validation as in row.ts). Pure. A message is accepted or rejected as a whole: a batch with one
  * invalid kline signals a producer bug, so the whole message goes to the
  * dead-letter topic intact, where it can be inspected and replayed.
  */
-import { fromBinary } from "@bufbuild/protobuf";
-import { KlineBatchSchema } from "../gen/klagg/v1/kline_pb.js";
-import { safeInt, toRow, type KlineRow, type RowRejection } from "./row.js";
+import { decodeKlineBatch, WireRejection } from "./kline-wire.js";
+import type { KlineRow, RowRejection } from "./row.js";
 
 /** Why a message was dead-lettered (the label of the dead-letter counter). */
 export type DecodeRejection = "empty_value" | "undecodable" | RowRejection;
@@ -19,17 +18,11 @@ export type DecodeResult =
 /** Decodes and validates one message value. Never throws. */
 export function decodeKlineMessage(value: Uint8Array | null): DecodeResult {
   if (value === null || value.length === 0) return { ok: false, reason: "empty_value", detail: "no value" };
-  let batch;
   try {
-    batch = fromBinary(KlineBatchSchema, value);
+    const batch = decodeKlineBatch(value);
+    return { ok: true, rows: batch.rows, seq: batch.seq, aggregator: batch.aggregator };
   } catch (err) {
+    if (err instanceof WireRejection) return { ok: false, reason: err.reason, detail: err.message };
     return { ok: false, reason: "undecodable", detail: err instanceof Error ? err.message : String(err) };
   }
-  const rows: KlineRow[] = [];
-  for (const k of batch.klines) {
-    const r = toRow(k);
-    if (!r.ok) return { ok: false, reason: r.reason, detail: r.detail };
-    rows.push(r.row);
-  }
-  return { ok: true, rows, seq: safeInt(batch.seq), aggregator: batch.aggregator };
 }

@@ -16,12 +16,16 @@ import {
   type LogEntry,
 } from "kafkajs";
 import type { Logger } from "../obs/log.js";
+import { SocketTracker, STOPPED, kafkaSaslOption } from "../kafka/client-support.js";
+import type { KafkaSasl } from "../config/connections.js";
 import { partitionKey, type CommitOffset, type ConsumedBatch, type ConsumedMessage } from "./ports.js";
 import type { MessageSource, OffsetMap } from "./ports.js";
 
 /** Settings of {@link KafkaSource}. */
 export interface KafkaSourceOptions {
   readonly brokers: readonly string[];
+  /** SASL credentials; undefined: none. */
+  readonly sasl?: KafkaSasl;
   readonly clientId: string;
   readonly groupId: string;
   readonly topic: string;
@@ -41,6 +45,7 @@ const HEARTBEAT_INTERVAL_MS = 3_000;
 /** The {@link MessageSource} on a real Kafka cluster. */
 export class KafkaSource implements MessageSource {
   private readonly kafka: Kafka;
+  private readonly sockets = new SocketTracker();
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly admin: Admin;
@@ -55,6 +60,8 @@ export class KafkaSource implements MessageSource {
       logLevel: logLevel.WARN,
       logCreator: () => (e: LogEntry) => logKafka(klog, e),
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10 },
+      socketFactory: this.sockets.factory,
+      ...kafkaSaslOption(opts.sasl),
     });
     this.consumer = this.kafka.consumer({
       groupId: opts.groupId,
@@ -171,6 +178,8 @@ export class KafkaSource implements MessageSource {
     // disconnect() waits for the batch in progress, then leaves the group, so partitions move at once.
     await Promise.allSettled([this.consumer.disconnect(), this.producer.disconnect()]);
     await this.admin.disconnect().catch(() => undefined);
+    const leaked = this.sockets.destroyAll();
+    if (leaked > 0) this.opts.log.info("closed kafka sockets the client left open", { sockets: leaked });
   }
 
   private async ensureTopics(): Promise<void> {
@@ -200,7 +209,9 @@ function flattenHeaders(h: IHeaders | undefined): Record<string, string> {
 function logKafka(log: Logger, e: LogEntry): void {
   const { message, ...fields } = e.log;
   const f = { namespace: e.namespace, ...fields };
-  if (e.level === logLevel.ERROR) log.error(message, f);
+  // The sockets closed by SocketTracker at stop are expected, not errors.
+  if (message.includes(STOPPED)) log.debug(message, f);
+  else if (e.level === logLevel.ERROR) log.error(message, f);
   else if (e.level === logLevel.WARN) log.warn(message, f);
   else log.debug(message, f);
 }

@@ -25,7 +25,10 @@ const MAX_DATETIME_MS = 4_294_967_295_000;
 export interface KlineRow {
   readonly key: string;
   readonly version: number;
-  /** The row as one TabSeparated line without the trailing newline. */
+  /**
+   * The row as one TabSeparated line without the trailing newline. Rows of the wire decoder (kline-wire.ts) write
+   * it each time it is read, so read it once per INSERT, not on the hot path.
+   */
   readonly tsv: string;
   /** The close time (ms) when the kline is closed, for the close-to-readable latency; else undefined. */
   readonly closedAt: number | undefined;
@@ -108,9 +111,12 @@ export function formatDateTime(ms: number): string {
 
 const dateTimeCache = new Map<number, string>();
 
-/** The coalescing key of a kline. */
+/**
+ * The coalescing key of a kline: the first three columns of its TSV line (symbol, interval, open time as
+ * DateTime text, one-to-one with whole-second open times), so the wire decoder can cut it from the line it writes.
+ */
 export function rowKey(symbol: string, interval: string, openTime: number): string {
-  return `${symbol}\u0000${interval}\u0000${openTime}`;
+  return `${symbol}\t${interval}\t${formatDateTime(openTime)}`;
 }
 
 /** Validates one kline and encodes it as a row, or says exactly why it cannot be written. */

@@ -109,8 +109,8 @@ afterEach(async () => {
 
 function setup(env: Record<string, string> = {}) {
   const config = parseWriterConfig({
-    KAFKA_BROKERS: "127.0.0.1:1",
-    CLICKHOUSE_URL: "http://127.0.0.1:1",
+    KLAGG_KAFKA_BROKERS: "127.0.0.1:1",
+    KLAGG_CLICKHOUSE_URL: "http://127.0.0.1:1",
     KLAGG_WRITER_MAX_BATCH_AGE: "20ms",
     KLAGG_WRITER_RETRY_BASE: "5ms",
     KLAGG_WRITER_RETRY_CAP: "20ms",
@@ -282,7 +282,10 @@ test("flushed resolves once everything produced before the call is inserted and 
 });
 
 test("an abort signal stops the writer like stop()", async () => {
-  const config = parseWriterConfig({ KAFKA_BROKERS: "127.0.0.1:1", CLICKHOUSE_URL: "http://127.0.0.1:1" });
+  const config = parseWriterConfig({
+    KLAGG_KAFKA_BROKERS: "127.0.0.1:1",
+    KLAGG_CLICKHOUSE_URL: "http://127.0.0.1:1",
+  });
   const source = new FakeSource();
   const sink = new FakeSink(source);
   const ac = new AbortController();

@@ -105,6 +105,7 @@ class WriterLoop implements Writer {
       deps.source ??
       new KafkaSource({
         brokers: config.kafkaBrokers,
+        sasl: config.kafkaSasl,
         clientId: config.clientId,
         groupId: config.groupId,
         topic: config.topic,

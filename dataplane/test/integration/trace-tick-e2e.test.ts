@@ -158,8 +158,8 @@ test("one gateway tick is one trace across gateway, both workers and the writer,
     waitForPort("127.0.0.1", p1, 30_000, () => undefined),
   ]);
   const writer = start("writer", "writer", {
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    CLICKHOUSE_URL: env.CLICKHOUSE_URL,
+    KLAGG_KAFKA_BROKERS: env.KAFKA_BROKERS,
+    KLAGG_CLICKHOUSE_URL: env.CLICKHOUSE_URL,
     KLAGG_KAFKA_TOPIC: topic,
     KLAGG_CLICKHOUSE_DATABASE: database,
     KLAGG_WRITER_GROUP: `trace-${id}`,

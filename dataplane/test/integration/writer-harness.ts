@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
 import { ClickHouseSink } from "../../src/writer/clickhouse-adapter.js";
+import { SocketTracker } from "../../src/kafka/client-support.js";
 import { batchBytes, kline, type KlineSpec } from "../../src/writer/test-fixtures.js";
 import { formatDateTime } from "../../src/writer/row.js";
 import { INTERVALS, type Interval } from "../../src/core/types.js";
@@ -35,10 +36,13 @@ export class WriterEnv {
   readonly database = `klagg_test_${this.id}`;
   readonly brokers = requireEnv("KAFKA_BROKERS");
   readonly clickhouseUrl = requireEnv("CLICKHOUSE_URL");
+  /** The test's own kafkajs clients leak sockets after a broker restart too (see SocketTracker). */
+  private readonly sockets = new SocketTracker();
   readonly kafka = new Kafka({
     clientId: "writer-test",
     brokers: this.brokers.split(","),
     logLevel: logLevel.NOTHING,
+    socketFactory: this.sockets.factory,
   });
   readonly admin: Admin = this.kafka.admin();
   producer: Producer = this.kafka.producer({ allowAutoTopicCreation: false });
@@ -52,8 +56,8 @@ export class WriterEnv {
   /** The writer's config keys for this environment. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
-      KAFKA_BROKERS: this.brokers,
-      CLICKHOUSE_URL: this.clickhouseUrl,
+      KLAGG_KAFKA_BROKERS: this.brokers,
+      KLAGG_CLICKHOUSE_URL: this.clickhouseUrl,
       KLAGG_KAFKA_TOPIC: this.topic,
       KLAGG_WRITER_DLQ_TOPIC: this.dlqTopic,
       KLAGG_WRITER_GROUP: this.group,
@@ -81,8 +85,8 @@ export class WriterEnv {
   }
 
   /**
-   * Replaces the producer. A kafkajs send can hang forever on a broker that restarted under it; the fault tests
-   * give up on such a send and retry with a fresh producer.
+   * Replaces the producer. A kafkajs send to a restarting broker blocks until the broker is back or its retries run
+   * out; the fault tests give up on such a send after a while and retry with a fresh producer.
    */
   resetProducer(): void {
     const old = this.producer;
@@ -96,6 +100,7 @@ export class WriterEnv {
     await this.admin.deleteTopics({ topics: [this.topic, this.dlqTopic] }).catch(() => undefined);
     await this.admin.deleteGroups([this.group]).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
+    this.sockets.destroyAll();
     // After a ClickHouse restart the first request may hit a dead keep-alive socket: try a few times.
     for (let i = 0; i < 3; i++) {
       const ok = await this.ch.command(`DROP DATABASE IF EXISTS ${this.database}`).then(

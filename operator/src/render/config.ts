@@ -15,7 +15,7 @@ export const SECRET_KEYS = [
   "KLAGG_REDIS_PASSWORD",
   "KLAGG_KAFKA_SASL_USERNAME",
   "KLAGG_KAFKA_SASL_PASSWORD",
-  "CLICKHOUSE_PASSWORD",
+  "KLAGG_CLICKHOUSE_PASSWORD",
 ] as const;
 
 function plain(name: string, value: string | number | undefined): V1EnvVar[] {
@@ -104,22 +104,17 @@ export function renderGatewayEnv(
 }
 
 /**
- * Env of the writer. Its parser (dataplane/src/config/writer.ts) reads
- * KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD and
- * KLAGG_WRITER_GROUP; the contract test pins these names.
+ * Env of the writer: the same Kafka keys as the gateway (both parse them with
+ * dataplane/src/config/connections.ts), its group and ClickHouse; the contract
+ * test checks the names against the writer's parser.
  */
 export function renderWriterEnv(cr: KlineAggregator, spec: DefaultedSpec): V1EnvVar[] {
-  const sasl = spec.kafka.sasl;
   return [
-    ...plain("KAFKA_BROKERS", spec.kafka.brokers.join(",")),
-    ...plain("KLAGG_KAFKA_TOPIC", spec.kafka.topic),
-    ...plain("KLAGG_KAFKA_SASL_MECHANISM", sasl?.mechanism),
-    ...secret("KLAGG_KAFKA_SASL_USERNAME", sasl?.usernameSecretRef),
-    ...secret("KLAGG_KAFKA_SASL_PASSWORD", sasl?.passwordSecretRef),
+    ...kafkaEnv(spec),
     ...plain("KLAGG_WRITER_GROUP", spec.kafka.group ?? `klagg-writer-${cr.metadata.name}`),
-    ...plain("CLICKHOUSE_URL", spec.clickhouse.url),
-    ...plain("CLICKHOUSE_USER", spec.clickhouse.user),
-    ...secret("CLICKHOUSE_PASSWORD", spec.clickhouse.passwordSecretRef),
+    ...plain("KLAGG_CLICKHOUSE_URL", spec.clickhouse.url),
+    ...plain("KLAGG_CLICKHOUSE_USER", spec.clickhouse.user),
+    ...secret("KLAGG_CLICKHOUSE_PASSWORD", spec.clickhouse.passwordSecretRef),
     ...commonEnv(spec, "klagg-writer"),
   ];
 }

@@ -14,7 +14,7 @@ import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMM
 
 /** The flags of `klagg writer`, each setting one config key. */
 export const WRITER_FLAGS: FlagSpecs = {
-  kafka: { type: "string", env: "KAFKA_BROKERS", valueName: "HOST:PORT,...", description: "Kafka brokers." },
+  kafka: { type: "string", env: "KLAGG_KAFKA_BROKERS", valueName: "HOST:PORT,...", description: "Kafka brokers." },
   topic: { type: "string", env: "KLAGG_KAFKA_TOPIC", valueName: "NAME", description: "Klines topic." },
   "dlq-topic": {
     type: "string",
@@ -25,7 +25,7 @@ export const WRITER_FLAGS: FlagSpecs = {
   group: { type: "string", env: "KLAGG_WRITER_GROUP", valueName: "ID", description: "Consumer group id." },
   clickhouse: {
     type: "string",
-    env: "CLICKHOUSE_URL",
+    env: "KLAGG_CLICKHOUSE_URL",
     valueName: "URL",
     description: "ClickHouse HTTP URL.",
   },

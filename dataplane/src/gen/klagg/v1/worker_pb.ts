@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/worker.proto.
  */
 export const file_klagg_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxIk8KC1B1bGxSZXF1ZXN0Eg0KBWVwb2NoGAEgASgEEhMKC2Fja192ZXJzaW9uGAIgASgEEhwKFG1heF9rbGluZXNfcGVyX2NodW5rGAMgASgNIrMBCglQdWxsQ2h1bmsSDgoGd29ya2VyGAEgASgJEg0KBWVwb2NoGAIgASgEEg8KB3ZlcnNpb24YAyABKAQSDAoEZnVsbBgEIAEoCBIMCgRsYXN0GAUgASgIEhMKC2NodW5rX2luZGV4GAYgASgNEh8KBmtsaW5lcxgHIAMoCzIPLmtsYWdnLnYxLktsaW5lEg8KB3N5bWJvbHMYCCADKAkSEwoLc291cmNlX2RvbmUYCSABKAgyRQoNV29ya2VyU2VydmljZRI0CgRQdWxsEhUua2xhZ2cudjEuUHVsbFJlcXVlc3QaEy5rbGFnZy52MS5QdWxsQ2h1bmswAWIGcHJvdG8z", [file_klagg_v1_kline]);
+  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxImYKC1B1bGxSZXF1ZXN0Eg0KBWVwb2NoGAEgASgEEhMKC2Fja192ZXJzaW9uGAIgASgEEhwKFG1heF9rbGluZXNfcGVyX2NodW5rGAMgASgNEhUKDXNpbmNlX3ZlcnNpb24YBCABKAQiswEKCVB1bGxDaHVuaxIOCgZ3b3JrZXIYASABKAkSDQoFZXBvY2gYAiABKAQSDwoHdmVyc2lvbhgDIAEoBBIMCgRmdWxsGAQgASgIEgwKBGxhc3QYBSABKAgSEwoLY2h1bmtfaW5kZXgYBiABKA0SHwoGa2xpbmVzGAcgAygLMg8ua2xhZ2cudjEuS2xpbmUSDwoHc3ltYm9scxgIIAMoCRITCgtzb3VyY2VfZG9uZRgJIAEoCDJFCg1Xb3JrZXJTZXJ2aWNlEjQKBFB1bGwSFS5rbGFnZy52MS5QdWxsUmVxdWVzdBoTLmtsYWdnLnYxLlB1bGxDaHVuazABYgZwcm90bzM", [file_klagg_v1_kline]);
 
 /**
  * @generated from message klagg.v1.PullRequest
@@ -36,6 +36,15 @@ export type PullRequest = Message<"klagg.v1.PullRequest"> & {
    * @generated from field: uint32 max_klines_per_chunk = 3;
    */
   maxKlinesPerChunk: number;
+
+  /**
+   * The highest version the caller has applied (>= ack_version), when its ack
+   * lags (it acks only what it made durable): the answer carries the klines
+   * with a version above max(ack_version, since_version). 0 = ack_version.
+   *
+   * @generated from field: uint64 since_version = 4;
+   */
+  sinceVersion: bigint;
 };
 
 /**
