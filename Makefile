@@ -47,8 +47,9 @@ integration: build
 
 test: lint typecheck unit integration
 
+# The Redis, Kafka and ClickHouse benches need the local services: started here unless already up.
 bench: build
-	@for f in $$(find dataplane/dist/bench -name '*.bench.js' | sort); do echo "== $$f"; node --expose-gc $$f || exit 1; done
+	$(INFRA) with-infra -- bash -c 'for f in $$(find dataplane/dist/bench -name "*.bench.js" | sort); do echo "== $$f"; node --expose-gc $$f || exit 1; done'
 
 demo: build
 	node dataplane/dist/src/cli/main.js local --source synthetic --workers 2

@@ -4,7 +4,11 @@
  * (older ones are skipped: readers see the seq gap and re-read the snapshot).
  * A failed delivery is reported to the subclass and the newest snapshot can be
  * re-delivered with `republishLatest` (e.g. when a connection comes back).
- * Every snapshot held here is leased, so its pooled bytes stay intact.
+ * Every snapshot waiting or being delivered is leased, so its pooled bytes
+ * stay intact. The newest one is remembered without a lease (a lease would
+ * keep the gateway from patching that buffer in place next tick): when it is
+ * republished it is leased again if its bytes are still intact, and otherwise
+ * a newer snapshot is being published anyway.
  */
 import type { GatewaySnapshot, SnapshotLease, SnapshotPublisher } from "./ports.js";
 
@@ -19,7 +23,7 @@ interface Pending {
 export abstract class CoalescingPublisher implements SnapshotPublisher {
   abstract readonly name: string;
   private pending: Pending | undefined;
-  private newest: Pending | undefined;
+  private newest: { readonly snap: GatewaySnapshot; readonly traceparent: string } | undefined;
   private busy: Promise<void> | undefined;
   /** Seq of the newest snapshot delivered successfully (0 before the first). */
   deliveredSeq = 0;
@@ -46,8 +50,7 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
       this.pending.lease.release();
     }
     this.pending = { snap: snapshot, traceparent, lease: snapshot.retain() };
-    this.newest?.lease.release();
-    this.newest = { snap: snapshot, traceparent, lease: snapshot.retain() };
+    this.newest = { snap: snapshot, traceparent };
     this.busy ??= this.drain();
   }
 
@@ -55,7 +58,9 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
   republishLatest(): void {
     const n = this.newest;
     if (n === undefined || this.pending !== undefined || n.snap.seq <= this.deliveredSeq) return;
-    this.pending = { snap: n.snap, traceparent: n.traceparent, lease: n.snap.retain() };
+    const lease = n.snap.tryRetain();
+    if (lease === undefined) return;
+    this.pending = { snap: n.snap, traceparent: n.traceparent, lease };
     this.busy ??= this.drain();
   }
 
@@ -86,7 +91,6 @@ export abstract class CoalescingPublisher implements SnapshotPublisher {
     }
     this.pending?.lease.release();
     this.pending = undefined;
-    this.newest?.lease.release();
     this.newest = undefined;
     await this.close();
   }

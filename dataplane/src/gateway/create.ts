@@ -12,6 +12,7 @@ import { register, type Registry } from "prom-client";
 import type { GatewayConfig, WorkerEndpoint } from "../config/gateway.js";
 import { WorkerClient } from "../grpc/worker-client.js";
 import { createLogger, type Logger } from "../obs/log.js";
+import { DurableAckPuller } from "./durable-ack.js";
 import { Gateway } from "./gateway.js";
 import { StateLayout } from "./global-state.js";
 import { KafkaHandoff } from "./kafka-handoff.js";
@@ -43,11 +44,20 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     deps.pullerFor ?? ((w: WorkerEndpoint) => new WorkerClient(w.address, { name: w.name, rawKlines: true }));
   const publishers: SnapshotPublisher[] = [...(deps.publishers ?? [])];
   if (config.redisUrl !== undefined) {
-    publishers.push(new RedisPublisher({ url: config.redisUrl, name: config.name }, log, metrics));
+    publishers.push(
+      new RedisPublisher(
+        { url: config.redisUrl, password: config.redisPassword, name: config.name },
+        log,
+        metrics,
+      ),
+    );
   }
   let producer = deps.kafkaProducer;
   if (producer === undefined && config.kafkaBrokers.length > 0) {
-    producer = new KafkaJsProducer({ brokers: config.kafkaBrokers, topic: config.kafkaTopic }, log);
+    producer = new KafkaJsProducer(
+      { brokers: config.kafkaBrokers, sasl: config.kafkaSasl, topic: config.kafkaTopic },
+      log,
+    );
   }
   const kafka =
     producer === undefined
@@ -61,8 +71,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         );
   if (kafka === undefined)
     log.warn("no Kafka configured: klines reach snapshot readers only, nothing is stored");
+  // With Kafka, workers are acked only up to what Kafka confirmed (see durable-ack.ts); without, after apply.
+  const puller = (w: WorkerEndpoint): WorkerPuller =>
+    kafka === undefined ? pullerFor(w) : new DurableAckPuller(pullerFor(w), kafka);
   return new Gateway(config, {
-    workers: config.workers.map((endpoint) => ({ endpoint, puller: pullerFor(endpoint) })),
+    workers: config.workers.map((endpoint) => ({ endpoint, puller: puller(endpoint) })),
     publishers,
     kafka,
     log,

@@ -5,9 +5,11 @@
  * deadline; apply the answers to the flat global state; encode the tick's
  * immutable snapshot; hand closed and changed klines to the Kafka queue;
  * publish the snapshot; then ack, in the next pull, the versions that are
- * now applied and handed off. A worker that failed keeps its last data in the
- * state (nothing of it changes this tick) and its ack does not move, so the
- * next successful pull brings everything it missed.
+ * now applied and handed off (`createGateway` wraps the pullers so that, with
+ * Kafka, only what Kafka confirmed is acked: see durable-ack.ts). A worker
+ * that failed keeps its last data in the state (nothing of it changes this
+ * tick) and its ack does not move, so the next successful pull brings
+ * everything it missed.
  *
  * Ownership: a full answer (new worker epoch) overwrites the slots it
  * carries. Slots of symbols a worker no longer owns keep their last kline
@@ -128,6 +130,7 @@ export class Gateway {
   }
 
   private async run(): Promise<void> {
+    await this.connectWorkers();
     let next = performance.now();
     while (!this.stopped) {
       await this.tickOnce().catch((err: unknown) => this.ports.log.error("gateway tick failed", { err }));
@@ -147,6 +150,30 @@ export class Gateway {
       });
       this.wakeSleep = undefined;
     }
+  }
+
+  /**
+   * Waits (bounded) until every worker's connection is up, so the first ticks do not miss their
+   * deadlines on connection setup (and raise alerts at startup). A worker that is not reachable yet
+   * is only noted: the tick loop's timeouts and alerts take over from there.
+   */
+  private async connectWorkers(): Promise<void> {
+    const bound = Math.max(1000, 10 * this.config.tickMs);
+    await Promise.all(
+      this.workers.map(async (w) => {
+        if (w.puller.connect === undefined) return;
+        try {
+          await w.puller.connect(bound);
+        } catch (err) {
+          this.ports.log.warn("worker not reachable before the first tick; pulling anyway", {
+            worker: w.endpoint.name,
+            address: w.endpoint.address,
+            waited_ms: bound,
+            err,
+          });
+        }
+      }),
+    );
   }
 
   /**
@@ -176,6 +203,17 @@ export class Gateway {
   /** The newest snapshot, if any tick ran; its bytes stay valid until the next tick unless `retain()`ed. */
   latestSnapshot(): GatewaySnapshot | undefined {
     return this.latest;
+  }
+
+  /** How the snapshot bytes were produced so far (bench, tests; see `SnapshotBuilder`). */
+  snapshotStats(): { inPlace: number; relayouts: number; fullCopies: number; buffersAllocated: number } {
+    const b = this.builder;
+    return {
+      inPlace: b.inPlace,
+      relayouts: b.relayouts,
+      fullCopies: b.fullCopies,
+      buffersAllocated: b.buffersAllocated,
+    };
   }
 
   /** The pull-protocol state of every worker. */
@@ -278,7 +316,8 @@ export class Gateway {
     const built = this.builder.build(seq, this.now(), this.scratch.extras, extraCount, this.forward);
     this.state.endTick();
     kafka?.offer(seq, traceparent, built.entries);
-    // Applied and handed off: these versions may be acked with the next pull.
+    // Applied and handed off: these versions may be acked with the next pull (with Kafka, `DurableAckPuller`
+    // holds the ack until Kafka confirmed this tick: it relies on `offer` coming before this update).
     for (let w = 0; w < this.workers.length; w++) {
       const r = results[w];
       if (r === undefined || this.forward[w] !== 1) continue;

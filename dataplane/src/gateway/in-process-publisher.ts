@@ -35,10 +35,10 @@ export class InProcessPublisher extends CoalescingPublisher {
   protected async deliver(snap: GatewaySnapshot): Promise<void> {
     // Yield first so the decode never runs inside the tick that published.
     await Promise.resolve();
-    await this.sink.publish(
-      fromBinary(SnapshotSchema, snap.bytes),
-      fromBinary(SnapshotUpdateSchema, snap.updateBytes),
-    );
+    const snapshot = fromBinary(SnapshotSchema, snap.bytes);
+    // Padding of the fixed-slot layout: meaningless, and its decoded value is a view of the pooled buffer.
+    snapshot.padding = new Uint8Array(0);
+    await this.sink.publish(snapshot, fromBinary(SnapshotUpdateSchema, snap.updateBytes));
   }
 
   protected onFailure(err: unknown, snap: GatewaySnapshot): void {

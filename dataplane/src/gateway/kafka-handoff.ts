@@ -15,6 +15,7 @@
 import { trace, SpanKind, SpanStatusCode, type Link } from "@opentelemetry/api";
 import type { Logger } from "../obs/log.js";
 import { ByteWriter } from "./byte-writer.js";
+import type { HandoffProgress } from "./durable-ack.js";
 import type { StateLayout } from "./global-state.js";
 import { writeBatchHeader } from "./kline-codec.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -44,11 +45,13 @@ interface QueuedTick {
 const tracer = trace.getTracer("klagg-gateway");
 
 /** Bounded, never-blocking hand-off from the tick to a Kafka producer. */
-export class KafkaHandoff {
+export class KafkaHandoff implements HandoffProgress {
   private readonly queue: QueuedTick[] = [];
   /** Seq of the queued tick holding each slot's live open update, 0 when none. */
   private readonly openOwner: Float64Array;
   private inFlight = 0;
+  /** Seq of the newest offered tick (durable acks: see durable-ack.ts). */
+  private offered = 0;
   private pendingClosed = 0;
   private pendingOpen = 0;
   private wake: (() => void) | undefined;
@@ -81,8 +84,20 @@ export class KafkaHandoff {
     return { closed: this.pendingClosed, open: this.pendingOpen };
   }
 
+  /** Seq of the newest tick offered (see `HandoffProgress`). */
+  offeredSeq(): number {
+    return this.offered;
+  }
+
+  /** Every tick up to this seq is confirmed by Kafka or had nothing to send (ticks are sent in order). */
+  confirmedSeq(): number {
+    const head = this.queue[0];
+    return head === undefined ? this.offered : head.seq - 1;
+  }
+
   /** Queues one tick's entries; never blocks. The caller checked `closedRoom()` for its closed klines. */
   offer(seq: number, traceparent: string, entries: TickEntries): void {
+    this.offered = seq;
     if (entries.count === 0) return;
     const t: QueuedTick = { seq, traceparent, entries, dead: new Uint8Array(entries.count) };
     for (let i = 0; i < entries.count; i++) {

@@ -3,13 +3,17 @@
  * producer (acks from all in-sync replicas, one request in flight, so retries
  * neither duplicate nor reorder), connected lazily and reconnected on failure.
  */
-import { Kafka, logLevel, type Producer } from "kafkajs";
+import { Kafka, logLevel, Partitioners, type Producer } from "kafkajs";
+import type { KafkaSasl } from "../config/connections.js";
+import { kafkaSaslOption, SocketTracker } from "../kafka/client-support.js";
 import type { Logger } from "../obs/log.js";
 import type { KafkaProducerPort, KafkaRecord } from "./ports.js";
 
 /** Settings of the producer. */
 export interface KafkaProducerOptions {
   readonly brokers: readonly string[];
+  /** SASL credentials; undefined: none. */
+  readonly sasl?: KafkaSasl;
   readonly topic: string;
   readonly clientId?: string;
   /** Per-request timeout; a send that takes longer fails and the hand-off retries it. */
@@ -19,6 +23,8 @@ export interface KafkaProducerOptions {
 /** Sends records to one topic with acks=-1. */
 export class KafkaJsProducer implements KafkaProducerPort {
   private readonly kafka: Kafka;
+  /** kafkajs leaks sockets after a broker restart; closing them at stop lets the process exit. */
+  private readonly sockets = new SocketTracker();
   private producer: Producer | undefined;
   private connecting: Promise<Producer> | undefined;
 
@@ -34,6 +40,8 @@ export class KafkaJsProducer implements KafkaProducerPort {
       // The hand-off queue retries with its own backoff; kafkajs only retries briefly.
       retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
       logLevel: logLevel.NOTHING,
+      socketFactory: this.sockets.factory,
+      ...kafkaSaslOption(opts.sasl),
     });
   }
 
@@ -44,6 +52,9 @@ export class KafkaJsProducer implements KafkaProducerPort {
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: true,
+        // Explicit (kafkajs 2 otherwise warns): murmur2 like the Java client, so a symbol's records land on
+        // the partition any Kafka client would pick for that key.
+        createPartitioner: Partitioners.DefaultPartitioner,
       });
       try {
         await p.connect();
@@ -88,6 +99,8 @@ export class KafkaJsProducer implements KafkaProducerPort {
     const p = this.producer ?? (this.connecting ? await this.connecting.catch(() => undefined) : undefined);
     this.producer = undefined;
     this.connecting = undefined;
-    await p?.disconnect();
+    await p?.disconnect().catch(() => undefined);
+    const leaked = this.sockets.destroyAll();
+    if (leaked > 0) this.log.info("closed kafka sockets the client left open", { sockets: leaked });
   }
 }

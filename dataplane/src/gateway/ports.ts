@@ -59,6 +59,12 @@ export interface PullRequestArgs {
   readonly epoch: number;
   /** The highest version the gateway has durably applied for that epoch. */
   readonly ackVersion: number;
+  /**
+   * The highest version the gateway has applied (>= ackVersion; set when the ack lags, see durable-ack.ts):
+   * the answer needs only newer klines. Not sent on the wire yet (PullRequest has no such field): workers
+   * answer from ackVersion and the gateway drops what it already has.
+   */
+  readonly sinceVersion?: number;
 }
 
 /** One complete answer of a worker (every chunk arrived). */
@@ -81,6 +87,11 @@ export interface PullResult {
  */
 export interface WorkerPuller {
   pull(req: PullRequestArgs, deadlineMs: number, signal?: AbortSignal): Promise<PullResult>;
+  /**
+   * Resolves once the connection is established, so the first pull does not spend its deadline on
+   * connecting; rejects when it is not within `timeoutMs`. Optional (fakes have nothing to connect).
+   */
+  connect?(timeoutMs: number): Promise<void>;
   /** Releases the connection. */
   close?(): void | Promise<void>;
 }
@@ -100,9 +111,10 @@ export interface SnapshotLease {
  * `klagg.v1.Snapshot`, `updateBytes` the `klagg.v1.SnapshotUpdate` of the
  * same seq. The bytes are never written while anybody holds a lease: they are
  * valid during the `publish` call / tick listener that hands the snapshot
- * out, and as long as the receiver holds a `retain()`ed lease. (The gateway
- * recycles snapshot buffers: a fresh 15 MB buffer per tick costs more in page
- * faults than the whole tick is allowed to take.)
+ * out, and as long as the receiver holds a `retain()`ed lease. Without a
+ * lease, the next tick may patch them in place. (The gateway reuses snapshot
+ * buffers: a fresh 15 MB buffer per tick costs more in page faults and GC
+ * pressure than the whole tick is allowed to take.)
  */
 export interface GatewaySnapshot {
   readonly aggregator: string;
@@ -117,8 +129,10 @@ export interface GatewaySnapshot {
   readonly changedCount: number;
   /** Klines in the full snapshot (slots that ever received a kline). */
   readonly klineCount: number;
-  /** Keeps `bytes` valid (and unchanged) until the lease is released. */
+  /** Keeps `bytes` valid (and unchanged) until the lease is released; throws once they are reused. */
   retain(): SnapshotLease;
+  /** `retain`, or undefined when the bytes are already reused (a newer snapshot exists by then). */
+  tryRetain(): SnapshotLease | undefined;
 }
 
 /** Where snapshots go (Redis, in-process bus). Must never block or throw into the tick. */

@@ -1,18 +1,23 @@
 /**
- * Builds each tick's immutable, encoded snapshot without re-encoding the
- * whole state.
+ * Builds each tick's immutable, encoded snapshot without re-encoding or
+ * copying the whole state.
  *
- * The full `Snapshot` is the envelope header, then every filled slot's tagged
- * kline in slot order, then the trailer. The builder remembers where each
- * slot's encoding sits in the previous snapshot's bytes; a tick re-encodes
- * only the changed slots (into a reused scratch buffer) and copies the
- * unchanged runs from the previous snapshot, so the cost is one memcpy of the
- * snapshot plus the changed klines. Each tick's bytes are a fresh buffer that
- * is never written again, so a publisher may hold a snapshot as long as it likes.
+ * The full `Snapshot` uses a fixed layout (`slot-layout.ts`): every symbol
+ * owns a byte range (its klines plus padding), so a tick rewrites only the
+ * symbols that changed. When nobody holds the previous snapshot any more, its
+ * buffer is patched in place. When a reader still holds it (a publisher still
+ * sending it), the tick writes into the buffer of the snapshot before it after
+ * copying in the symbols the previous tick changed (double buffering), or, when
+ * that one is held too, into a free buffer with a full copy. A published
+ * snapshot is never written while leased. When a symbol's klines outgrow their
+ * range (or fill an empty one), the layout is recomputed and the buffer
+ * rewritten once.
  *
- * The `SnapshotUpdate` reuses the same scratch encodings (both envelopes share
- * their field numbers), and the Kafka hand-off refers to ranges of the update
- * bytes, so every changed kline is encoded exactly once per tick.
+ * The changed klines are first gathered, tagged, in a reused scratch buffer
+ * (raw klines copied in runs, others encoded once); the `SnapshotUpdate` is
+ * that scratch between its envelope header and trailer, and the Kafka hand-off
+ * refers to ranges of the update bytes, so every changed kline is encoded at
+ * most once per tick.
  */
 import { ByteWriter } from "./byte-writer.js";
 import type { GlobalState } from "./global-state.js";
@@ -26,6 +31,8 @@ import {
 import type { GatewaySnapshot, RawKlines, WireKline } from "./ports.js";
 import { BufferPool, PooledSnapshot } from "./snapshot-pool.js";
 import { RawRunCopier } from "./raw-run-copier.js";
+import { DEFAULT_HEADROOM, SlotLayout, type SlotChanges } from "./slot-layout.js";
+import { readTagged } from "./snapshot-slots.js";
 
 /** Flags of one hand-off entry. */
 export const ENTRY_CLOSED = 1;
@@ -64,31 +71,43 @@ export interface BuiltTick {
 
 /** Incremental snapshot encoder for one `GlobalState`. */
 export class SnapshotBuilder {
+  /** The newest snapshot and the one before it (the builder holds a lease on both). */
   private prev: PooledSnapshot | undefined;
+  private older: PooledSnapshot | undefined;
   private readonly pool = new BufferPool();
-  private readonly encOff: Int32Array;
-  private readonly encLen: Int32Array;
-  private klineBytes = 0;
+  private readonly layout: SlotLayout;
+  /** The groups (symbols) the newest snapshot's tick changed (what `older` lacks). */
+  private readonly prevChanged: Int32Array;
+  private prevChangedCount = 0;
   private readonly scratch = new ByteWriter(1 << 20);
   private readonly runs = new RawRunCopier();
-  private readonly scratchOff: Int32Array;
+  /** Where the i-th changed slot's kline body is in scratch, and its length. */
+  private readonly scratchBody: Int32Array;
   private readonly scratchLen: Int32Array;
+  private readonly tagged = new Int32Array(2);
   private readonly head = new ByteWriter(256);
   private readonly tail = new ByteWriter(32);
   private eSlot: Int32Array;
   private eOff: Int32Array;
   private eLen: Int32Array;
   private eFlags: Uint8Array;
+  /** Relayouts so far (the first build is one), for tests and the bench. */
+  relayouts = 0;
+  /** Snapshots written by a full copy because the double buffer was still leased, for tests and the bench. */
+  fullCopies = 0;
+  /** Snapshots patched in place into the previous snapshot's buffer (nobody held it), for tests and the bench. */
+  inPlace = 0;
 
   constructor(
     private readonly state: GlobalState,
     private readonly aggregator: string,
     private readonly gatewayEpoch: number,
+    headroom = DEFAULT_HEADROOM,
   ) {
     const n = state.layout.slotCount;
-    this.encOff = new Int32Array(n);
-    this.encLen = new Int32Array(n);
-    this.scratchOff = new Int32Array(n);
+    this.layout = new SlotLayout(n, state.layout.nIntervals, aggregator, gatewayEpoch, headroom);
+    this.prevChanged = new Int32Array(n);
+    this.scratchBody = new Int32Array(n);
     this.scratchLen = new Int32Array(n);
     this.eSlot = new Int32Array(n);
     this.eOff = new Int32Array(n);
@@ -114,7 +133,6 @@ export class SnapshotBuilder {
     const w = this.scratch;
     w.reset();
     let entries = 0;
-    let newKlineBytes = this.klineBytes;
     const runs = this.runs;
     for (let i = 0; i < st.changedCount; i++) {
       const s = st.changedList[i]!;
@@ -148,9 +166,15 @@ export class SnapshotBuilder {
           );
         n = w.pos - start;
       }
-      this.scratchOff[s] = start;
-      this.scratchLen[s] = n;
-      newKlineBytes += n - this.encLen[s]!;
+      if (raw !== undefined) {
+        const len = raw.len[st.srcIdx[s]!]!;
+        this.scratchBody[i] = start + n - len;
+        this.scratchLen[i] = len;
+      } else {
+        readTagged(w.buf, start, this.tagged);
+        this.scratchBody[i] = this.tagged[0]!;
+        this.scratchLen[i] = this.tagged[1]!;
+      }
       if (forwardWorker[st.writer[s]!] === 1) {
         this.addEntry(entries++, s, start, n, st.closed[s] === 1 ? ENTRY_CLOSED : 0);
       }
@@ -182,9 +206,7 @@ export class SnapshotBuilder {
     w.buf.copy(update, headLen, 0, w.pos);
     this.tail.buf.copy(update, headLen + w.pos, 0, this.tail.pos);
     for (let i = 0; i < entries; i++) this.eOff[i] = this.eOff[i]! + headLen;
-    const size = headLen + newKlineBytes + this.tail.pos;
-    const out = this.pool.take(size);
-    this.assembleSnapshot(out);
+    const out = this.writeSnapshot(seq, time);
     const snapshot = new PooledSnapshot(
       {
         aggregator: this.aggregator,
@@ -196,13 +218,17 @@ export class SnapshotBuilder {
         klineCount: st.filled,
       },
       out,
-      size,
+      this.layout.size,
       this.pool,
+      this.layout.generation,
     );
-    // The builder's own lease on the previous snapshot (its copy source) ends here.
-    this.prev?.unref(true);
+    // The builder keeps its lease on the previous snapshot unless it was patched in place: its buffer is a
+    // target of the next tick when the newest is still being read.
+    this.older = this.prev;
     this.prev = snapshot;
-    this.klineBytes = newKlineBytes;
+    const L = this.layout;
+    for (let i = 0; i < L.dirtyCount; i++) this.prevChanged[i] = L.dirty[i]!;
+    this.prevChangedCount = L.dirtyCount;
     return {
       snapshot,
       entries: {
@@ -240,68 +266,55 @@ export class SnapshotBuilder {
     this.eFlags = f;
   }
 
-  /** Writes the new snapshot into `out`: header, unchanged runs copied from the previous bytes, changed slots from scratch, trailer. */
-  private assembleSnapshot(out: Buffer): void {
+  /** Writes the tick's snapshot (the state's changed slots, encoded in scratch) into a buffer it returns. */
+  private writeSnapshot(seq: number, time: number): Buffer {
     const st = this.state;
-    const headLen = this.head.pos;
-    this.head.buf.copy(out, 0, 0, headLen);
-    const prev = this.prev?.buffer ?? out;
-    const scratch = this.scratch.buf;
-    const flag = st.changedFlag;
-    const encOff = this.encOff;
-    const encLen = this.encLen;
-    let pos = headLen;
-    // Two kinds of runs, each copied with one call: unchanged slots (contiguous in the previous
-    // bytes) and changed slots whose encodings are contiguous in scratch (a symbol's intervals
-    // usually change together and arrive in order).
-    let runFrom = -1;
-    let runTo = -1;
-    let sFrom = -1;
-    let sTo = -1;
-    const n = st.layout.slotCount;
-    for (let s = 0; s < n; s++) {
-      if (flag[s] === 1) {
-        if (runTo > runFrom) {
-          copyBytes(prev, out, pos, runFrom, runTo);
-          pos += runTo - runFrom;
-        }
-        runFrom = runTo = -1;
-        const so = this.scratchOff[s]!;
-        const len = this.scratchLen[s]!;
-        if (so !== sTo) {
-          if (sTo > sFrom) {
-            copyBytes(scratch, out, pos, sFrom, sTo);
-            pos += sTo - sFrom;
-          }
-          sFrom = so;
-        }
-        sTo = so + len;
-        encOff[s] = pos + (so - sFrom);
-        encLen[s] = len;
-        continue;
+    const L = this.layout;
+    const ch: SlotChanges = {
+      list: st.changedList,
+      count: st.changedCount,
+      flag: st.changedFlag,
+      src: this.scratch.buf,
+      body: this.scratchBody,
+      len: this.scratchLen,
+    };
+    const prev = this.prev;
+    const older = this.older;
+    this.older = undefined;
+    const fits = L.fits(ch);
+    // `claim` takes a snapshot's buffer when the builder's own lease is the only one left.
+    const free = older !== undefined && older.claim() ? older.buffer : undefined;
+    // Not claimed: drop the builder's lease; the buffer returns to the pool with its last holder.
+    if (older !== undefined && free === undefined) older.unref(true);
+    let out: Buffer;
+    if (prev !== undefined && fits && prev.claim()) {
+      // Nobody reads the previous snapshot any more: patch it in place.
+      if (free !== undefined) this.pool.give(free);
+      out = prev.buffer;
+      L.patch(out, ch);
+      this.prev = undefined;
+      this.inPlace++;
+    } else if (prev !== undefined && fits) {
+      // A reader still holds the previous snapshot: write into the one before it when that is free
+      // (copying in what the previous tick changed), else into a free buffer with a full copy.
+      if (free !== undefined && older!.layoutGen === L.generation && free.length >= L.size) {
+        L.catchUp(prev.buffer, free, this.prevChanged, this.prevChangedCount);
+        out = free;
+      } else {
+        if (free !== undefined) this.pool.give(free);
+        out = this.pool.take(L.size);
+        L.copyAll(prev.buffer, out);
+        this.fullCopies++;
       }
-      const len = encLen[s]!;
-      if (len === 0) continue;
-      if (sTo > sFrom) {
-        copyBytes(scratch, out, pos, sFrom, sTo);
-        pos += sTo - sFrom;
-      }
-      sFrom = sTo = -1;
-      const off = encOff[s]!;
-      // Unchanged slots with content are contiguous in the previous bytes until a changed slot breaks the run.
-      if (runFrom < 0) runFrom = runTo = off;
-      encOff[s] = pos + (runTo - runFrom);
-      runTo = off + len;
+      L.patch(out, ch);
+    } else {
+      if (free !== undefined) this.pool.give(free);
+      out = this.pool.take(L.sizeAfterRelayout());
+      L.relayout(prev?.buffer, out, ch);
+      this.relayouts++;
     }
-    if (runTo > runFrom) {
-      copyBytes(prev, out, pos, runFrom, runTo);
-      pos += runTo - runFrom;
-    }
-    if (sTo > sFrom) {
-      copyBytes(scratch, out, pos, sFrom, sTo);
-      pos += sTo - sFrom;
-    }
-    this.tail.buf.copy(out, pos, 0, this.tail.pos);
+    L.writeHeader(out, seq, time);
+    return out;
   }
 
   /** Pool statistics (tests, bench). */
@@ -321,18 +334,4 @@ function writeTaggedRaw(w: ByteWriter, raw: RawKlines, i: number): void {
   if (Buffer.isBuffer(src)) src.copy(w.buf, w.pos, off, off + len);
   else w.buf.set(src.subarray(off, off + len), w.pos);
   w.pos += len;
-}
-
-/**
- * `src.copy(dst, at, from, to)` without its per-call view allocation for short ranges: Node 20's
- * Buffer#copy creates a Uint8Array view for every partial copy, and a tick with changes spread over
- * the whole state makes ~15,000 copies of a few hundred bytes.
- */
-function copyBytes(src: Buffer, dst: Buffer, at: number, from: number, to: number): void {
-  const n = to - from;
-  if (n > 512) {
-    src.copy(dst, at, from, to);
-    return;
-  }
-  for (let i = 0; i < n; i++) dst[at + i] = src[from + i]!;
 }

@@ -1,8 +1,10 @@
 /**
  * Recycled buffers for the full snapshot bytes. Writing 15 MB into freshly
  * allocated memory costs ~12 ms of page faults on this machine (warm memory:
- * ~1.5 ms), so snapshot buffers are reference counted and reused once no
- * holder is left. Bytes are only ever rewritten after the last lease is gone.
+ * ~1.5 ms), and every fresh large buffer counts as external memory that
+ * brings V8's next full GC closer, so snapshot buffers are reference counted
+ * and reused once no holder is left. Bytes are only ever rewritten after the
+ * last lease is gone.
  */
 import type { GatewaySnapshot, SnapshotLease } from "./ports.js";
 
@@ -65,6 +67,8 @@ export class PooledSnapshot implements GatewaySnapshot {
     readonly buffer: Buffer,
     size: number,
     private readonly pool: BufferPool,
+    /** The builder's layout generation the bytes were written in. */
+    readonly layoutGen = 0,
   ) {
     this.aggregator = fields.aggregator;
     this.gatewayEpoch = fields.gatewayEpoch;
@@ -77,7 +81,13 @@ export class PooledSnapshot implements GatewaySnapshot {
   }
 
   retain(): SnapshotLease {
-    if (this.refs === 0) throw new Error(`snapshot ${this.seq} was already released`);
+    const lease = this.tryRetain();
+    if (lease === undefined) throw new Error(`snapshot ${this.seq} was already released`);
+    return lease;
+  }
+
+  tryRetain(): SnapshotLease | undefined {
+    if (this.refs === 0) return undefined;
     this.refs++;
     let done = false;
     return {
@@ -92,6 +102,17 @@ export class PooledSnapshot implements GatewaySnapshot {
         this.unref(false);
       },
     };
+  }
+
+  /**
+   * For the builder, which holds one lease: when that is the only one left (and nobody abandoned the
+   * buffer), ends it and returns true: the caller now owns the buffer and may rewrite it. Otherwise
+   * changes nothing and returns false (the builder still holds its lease).
+   */
+  claim(): boolean {
+    if (this.refs !== 1 || !this.recyclable) return false;
+    this.refs = 0;
+    return true;
   }
 
   /** Drops one reference; the buffer goes back to the pool with the last one unless any holder abandoned it. */

@@ -6,6 +6,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import { context, propagation, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import type { PullResult as GatewayPullResult } from "../gateway/ports.js";
 import type { Kline } from "../gen/klagg/v1/kline_pb.js";
 import type { PullChunk } from "../gen/klagg/v1/worker_pb.js";
 import { ServingStatus } from "./health.js";
@@ -22,19 +23,11 @@ import {
 } from "./service-def.js";
 import { metadataSetter } from "./trace-metadata.js";
 
-/** A complete pull answer, assembled from every chunk. */
-export interface PullResult {
-  /** The worker's self-reported name. */
-  readonly worker: string;
-  readonly epoch: number;
-  /** Ack this in the next pull once `klines` are applied. */
-  readonly version: number;
-  /** The worker's full state: replace this worker's slice. */
-  readonly full: boolean;
-  /** The source ended and all klines are closed: nothing more after `version`. */
-  readonly sourceDone: boolean;
-  /** The worker's symbols (full answers only; empty otherwise). */
-  readonly symbols: readonly string[];
+/**
+ * A complete pull answer, assembled from every chunk: the gateway's `PullResult` port
+ * (field meanings there) with the client's concrete kline types.
+ */
+export interface PullResult extends GatewayPullResult {
   /**
    * Wire klines (64-bit fields are bigint, see kline-proto.ts for conversion). With the
    * `rawKlines` option they are decoded from `raw` on first access only.
@@ -45,6 +38,7 @@ export interface PullResult {
    * received chunks) plus symbol/interval byte ranges, open time, version and closed.
    */
   readonly raw?: RawKlineList;
+  /** Chunks the answer arrived in. */
   readonly chunks: number;
 }
 
@@ -86,6 +80,16 @@ const STATUS_NAMES = Object.fromEntries(Object.entries(grpc.status).map(([k, v])
   keyof typeof grpc.status
 >;
 
+/** The WorkerPullError of a failed gRPC call (`err` undefined: the call ended without an answer). */
+function callError(
+  worker: string,
+  err: grpc.ServiceError | null | undefined,
+  missing: string,
+): WorkerPullError {
+  if (!err) return new WorkerPullError(worker, "INCOMPLETE", missing);
+  return new WorkerPullError(worker, STATUS_NAMES[err.code] ?? "UNKNOWN", err.details || err.message);
+}
+
 const tracer = trace.getTracer("klagg-grpc");
 
 /** A client of one worker's Pull and health services. */
@@ -121,7 +125,7 @@ export class WorkerClient {
    * signal aborts, or the stream ends before the `last` chunk.
    */
   pull(
-    req: { epoch: number; ackVersion: number },
+    req: { epoch: number; ackVersion: number; sinceVersion?: number },
     deadlineMs: number,
     signal?: AbortSignal,
   ): Promise<PullResult> {
@@ -166,6 +170,7 @@ export class WorkerClient {
           $typeName: "klagg.v1.PullRequest",
           epoch: BigInt(req.epoch),
           ackVersion: BigInt(req.ackVersion),
+          sinceVersion: BigInt(req.sinceVersion ?? 0),
           maxKlinesPerChunk: this.maxKlinesPerChunk,
         },
         metadata,
@@ -186,10 +191,7 @@ export class WorkerClient {
         }
         if (problem !== undefined) fail(new WorkerPullError(this.name, "PROTOCOL", problem));
       });
-      call.on("error", (err: grpc.ServiceError) => {
-        const code = STATUS_NAMES[err.code] ?? "UNKNOWN";
-        fail(new WorkerPullError(this.name, code, err.details || err.message));
-      });
+      call.on("error", (err: grpc.ServiceError) => fail(callError(this.name, err, "")));
       call.on("end", () => {
         if (settled) return;
         const result = assembler.result();
@@ -228,8 +230,7 @@ export class WorkerClient {
         { deadline: Date.now() + deadlineMs },
         (err, res) => {
           if (err || !res) {
-            const code = err ? (STATUS_NAMES[err.code] ?? "UNKNOWN") : "INCOMPLETE";
-            reject(new WorkerPullError(this.name, code, err?.details ?? "no health response"));
+            reject(callError(this.name, err, "no health response"));
             return;
           }
           resolve((ServingStatus[res.status] ?? "UNKNOWN") as keyof typeof ServingStatus);

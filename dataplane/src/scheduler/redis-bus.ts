@@ -87,7 +87,11 @@ export class RedisSnapshotBus implements SnapshotBus {
       throw err;
     }
     if (buf === null) return undefined;
-    return fromBinary(SnapshotSchema, buf);
+    const snap = fromBinary(SnapshotSchema, buf);
+    // The gateway's padding (fixed-slot layout) means nothing; its decoded value is a view that would keep
+    // the whole received buffer alive.
+    snap.padding = new Uint8Array(0);
+    return snap;
   }
 
   async subscribe(listener: SnapshotBusListener): Promise<SnapshotSubscription> {

@@ -36,7 +36,7 @@ export interface SnapshotBus {
   close(): Promise<void>;
 }
 
-/** Redis key holding the newest `Snapshot` of aggregator `name` (same naming as the gateway). */
+/** Redis key holding the newest `Snapshot` of aggregator `name` (the gateway's publisher writes it). */
 export function snapshotKey(name: string): string {
   return `klagg:${name}:snapshot`;
 }

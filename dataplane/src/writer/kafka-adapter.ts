@@ -9,6 +9,7 @@
 import {
   Kafka,
   logLevel,
+  Partitioners,
   type Consumer,
   type Producer,
   type Admin,
@@ -76,7 +77,11 @@ export class KafkaSource implements MessageSource {
       // kafkajs restarts the consumer after retriable crashes; anything else is the end of this member.
       if (!e.payload.restart) this.onFatal(e.payload.error);
     });
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: true });
+    // The partitioner is explicit only to silence kafkajs 2's warning; dead letters keep their original key.
+    this.producer = this.kafka.producer({
+      allowAutoTopicCreation: true,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.admin = this.kafka.admin();
   }
 

@@ -21,7 +21,7 @@ import { createGateway } from "../../src/gateway/create.js";
 import type { Gateway } from "../../src/gateway/gateway.js";
 import { fromProtoKline } from "../../src/grpc/kline-proto.js";
 import { formatKlineCsvRow } from "../../src/core/kline-csv.js";
-import { updatesChannelOf } from "../../src/gateway/redis-publisher.js";
+import { updatesChannel } from "../../src/scheduler/snapshot-bus.js";
 import { createLogger } from "../../src/obs/log.js";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -263,7 +263,7 @@ export class GatewayRun {
   private async startRedisSubscriber(): Promise<void> {
     this.sub = new Redis(infraEnv("REDIS_URL"), { maxRetriesPerRequest: null, retryStrategy: () => 100 });
     this.sub.on("error", () => undefined);
-    await this.sub.subscribe(updatesChannelOf(this.name));
+    await this.sub.subscribe(updatesChannel(this.name));
     this.sub.on("messageBuffer", (_ch: Buffer, msg: Buffer) => {
       this.redisSeqs.push(Number(fromBinary(SnapshotUpdateSchema, msg).seq));
     });

@@ -14,7 +14,12 @@ import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMM
 
 /** The flags of `klagg writer`, each setting one config key. */
 export const WRITER_FLAGS: FlagSpecs = {
-  kafka: { type: "string", env: "KLAGG_KAFKA_BROKERS", valueName: "HOST:PORT,...", description: "Kafka brokers." },
+  kafka: {
+    type: "string",
+    env: "KLAGG_KAFKA_BROKERS",
+    valueName: "HOST:PORT,...",
+    description: "Kafka brokers.",
+  },
   topic: { type: "string", env: "KLAGG_KAFKA_TOPIC", valueName: "NAME", description: "Klines topic." },
   "dlq-topic": {
     type: "string",

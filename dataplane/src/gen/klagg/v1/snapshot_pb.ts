@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/snapshot.proto.
  */
 export const file_klagg_v1_snapshot: GenFile = /*@__PURE__*/
-  fileDesc("ChdrbGFnZy92MS9zbmFwc2hvdC5wcm90bxIIa2xhZ2cudjEicQoIU25hcHNob3QSEgoKYWdncmVnYXRvchgBIAEoCRILCgNzZXEYAiABKAQSDAoEdGltZRgDIAEoAxIfCgZrbGluZXMYBCADKAsyDy5rbGFnZy52MS5LbGluZRIVCg1nYXRld2F5X2Vwb2NoGAUgASgEIncKDlNuYXBzaG90VXBkYXRlEhIKCmFnZ3JlZ2F0b3IYASABKAkSCwoDc2VxGAIgASgEEgwKBHRpbWUYAyABKAMSHwoGa2xpbmVzGAQgAygLMg8ua2xhZ2cudjEuS2xpbmUSFQoNZ2F0ZXdheV9lcG9jaBgFIAEoBGIGcHJvdG8z", [file_klagg_v1_kline]);
+  fileDesc("ChdrbGFnZy92MS9zbmFwc2hvdC5wcm90bxIIa2xhZ2cudjEiggEKCFNuYXBzaG90EhIKCmFnZ3JlZ2F0b3IYASABKAkSCwoDc2VxGAIgASgEEgwKBHRpbWUYAyABKAMSHwoGa2xpbmVzGAQgAygLMg8ua2xhZ2cudjEuS2xpbmUSFQoNZ2F0ZXdheV9lcG9jaBgFIAEoBBIPCgdwYWRkaW5nGA8gASgMIncKDlNuYXBzaG90VXBkYXRlEhIKCmFnZ3JlZ2F0b3IYASABKAkSCwoDc2VxGAIgASgEEgwKBHRpbWUYAyABKAMSHwoGa2xpbmVzGAQgAygLMg8ua2xhZ2cudjEuS2xpbmUSFQoNZ2F0ZXdheV9lcG9jaBgFIAEoBGIGcHJvdG8z", [file_klagg_v1_kline]);
 
 /**
  * Snapshot is the value of the Redis key `klagg:<name>:snapshot`: the newest
@@ -51,6 +51,20 @@ export type Snapshot = Message<"klagg.v1.Snapshot"> & {
    * @generated from field: uint64 gateway_epoch = 5;
    */
   gatewayEpoch: bigint;
+
+  /**
+   * Filler bytes with no meaning; readers ignore it. The gateway keeps the
+   * snapshot in a fixed layout that it patches in place each tick: one region
+   * per symbol holding that symbol's klines back to back, then this field
+   * (its content is zeros) up to the region's capacity. The field therefore
+   * occurs many times, between the klines (protobuf allows that; the last
+   * occurrence wins). A kline's length prefix may be one byte longer than
+   * minimal (a valid, non-canonical varint) when a region has exactly one byte
+   * to spare. Klines stay in slot order (symbol, then interval).
+   *
+   * @generated from field: bytes padding = 15;
+   */
+  padding: Uint8Array;
 };
 
 /**
