@@ -8,13 +8,14 @@
  * A value is split into base-1e8 limbs (int32 each) and its digits are
  * written right to left with int32 arithmetic, inserting the point.
  */
-import { exactToString, POW10, twoProduct } from "./decimal.js";
+import { exactToString, POW10, splitBy1e8 } from "./decimal.js";
 
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 const E8 = 1e8;
 /** Pairs with hi below this split exactly into q * 1e8 + r with q < 2^53 (see decimal.ts splitBy1e8). */
 const MAX_BY_1E8 = 2 ** 79;
-const prod = new Float64Array(2);
+/** Quotient and remainder of splitBy1e8 (reused: no allocation per value). */
+const qr = new Float64Array(2);
 
 /** Number of decimal digits of an integer 0 <= x < 1e8 (1 for 0). */
 function digits8(x: number): number {
@@ -137,14 +138,11 @@ export function writeExact(buf: Uint8Array, pos: number, hi: number, lo: number,
     if (v <= MAX_EXACT) return writeScaled(buf, pos, v, decimals);
   }
   if (hi < MAX_BY_1E8) {
-    // v = q * 1e8 + r exactly (q < 2^53, 0 <= r < 1e8), as decimal.ts splitBy1e8; the text is q's
-    // with 8 fewer decimals followed by r's 8 digits (q > 0: v >= 2^53).
-    let q = Math.floor(hi / E8);
-    twoProduct(q, E8, prod, 0);
-    let r = hi - prod[0]! - prod[1]! + lo;
-    const c = Math.floor(r / E8);
-    q += c;
-    r -= c * E8;
+    // v = q * 1e8 + r exactly (q < 2^53, 0 <= r < 1e8); the text is q's with 8 fewer decimals
+    // followed by r's 8 digits (q > 0: v >= 2^53).
+    splitBy1e8(hi, lo, qr);
+    const q = qr[0]!;
+    const r = qr[1]!;
     if (decimals > 8) {
       const p = writeScaled(buf, pos, q, decimals - 8);
       putDigits(buf, p + 8, r | 0, 8);

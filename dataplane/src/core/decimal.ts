@@ -218,7 +218,7 @@ const prod = new Float64Array(2);
  * (2^53 <= hi < 2^79) to out[0], out[1]. Exact: q * 1e8 is split by twoProduct, and every
  * difference taken is an integer below 2^53 (hi - fl(q * 1e8) by Sterbenz' lemma).
  */
-function splitBy1e8(hi: number, lo: number, out: Float64Array): void {
+export function splitBy1e8(hi: number, lo: number, out: Float64Array): void {
   let q = Math.floor(hi / E8);
   twoProduct(q, E8, prod, 0);
   let r = hi - prod[0]! - prod[1]! + lo;

@@ -174,42 +174,19 @@ export function encodePullChunk(
   symbols: readonly string[],
 ): Buffer {
   const sizes = new Array<number>(to - from);
-  let total =
-    strField(head.worker) +
-    intField(head.epoch) +
-    intField(head.version) +
-    (head.full ? 2 : 0) +
-    (last ? 2 : 0) +
-    intField(chunkIndex) +
-    (head.sourceDone ? 2 : 0);
+  let klineBytes = 0;
   for (let i = from; i < to; i++) {
     const n = klineSize(klines[i]!);
     sizes[i - from] = n;
-    total += 1 + varintSize(n) + n;
+    klineBytes += 1 + varintSize(n) + n;
   }
-  for (const s of symbols) total += 1 + varintSize(utf8Size(s)) + utf8Size(s);
-  const w = new Writer(Buffer.allocUnsafe(total));
-  w.str(T_WORKER, head.worker);
-  w.int(T_EPOCH, head.epoch);
-  w.int(T_VERSION, head.version);
-  if (head.full) w.int(T_FULL, 1);
-  if (last) w.int(T_LAST, 1);
-  w.int(T_CHUNK_INDEX, chunkIndex);
-  for (let i = from; i < to; i++) {
-    w.buf[w.pos++] = T_KLINES;
-    w.varint(sizes[i - from]!);
-    writeKline(w, klines[i]!);
-  }
-  for (const s of symbols) {
-    // An empty symbol in a repeated field is still written (repeated fields have no default).
-    w.buf[w.pos++] = T_SYMBOLS;
-    const n = utf8Size(s);
-    w.varint(n);
-    w.pos += w.buf.write(s, w.pos, "utf8");
-  }
-  if (head.sourceDone) w.int(T_SOURCE_DONE, 1);
-  if (w.pos !== total) throw new Error(`PullChunk size mismatch: wrote ${w.pos} of ${total} bytes`);
-  return w.buf;
+  return writeChunk(head, last, chunkIndex, klineBytes, symbols, (w) => {
+    for (let i = from; i < to; i++) {
+      w.buf[w.pos++] = T_KLINES;
+      w.varint(sizes[i - from]!);
+      writeKline(w, klines[i]!);
+    }
+  });
 }
 
 /**
@@ -225,6 +202,24 @@ export function encodePullChunkBytes(
   klineBytes: Uint8Array,
   symbols: readonly string[],
 ): Buffer {
+  return writeChunk(head, last, chunkIndex, klineBytes.length, symbols, (w) => {
+    w.buf.set(klineBytes, w.pos);
+    w.pos += klineBytes.length;
+  });
+}
+
+/**
+ * The PullChunk frame around the klines, in field order: head fields, the
+ * `klineBytes` bytes that `writeKlines` writes, symbols, source_done.
+ */
+function writeChunk(
+  head: ChunkHead,
+  last: boolean,
+  chunkIndex: number,
+  klineBytes: number,
+  symbols: readonly string[],
+  writeKlines: (w: Writer) => void,
+): Buffer {
   let total =
     strField(head.worker) +
     intField(head.epoch) +
@@ -233,7 +228,7 @@ export function encodePullChunkBytes(
     (last ? 2 : 0) +
     intField(chunkIndex) +
     (head.sourceDone ? 2 : 0) +
-    klineBytes.length;
+    klineBytes;
   for (const s of symbols) total += 1 + varintSize(utf8Size(s)) + utf8Size(s);
   const w = new Writer(Buffer.allocUnsafe(total));
   w.str(T_WORKER, head.worker);
@@ -242,9 +237,9 @@ export function encodePullChunkBytes(
   if (head.full) w.int(T_FULL, 1);
   if (last) w.int(T_LAST, 1);
   w.int(T_CHUNK_INDEX, chunkIndex);
-  w.buf.set(klineBytes, w.pos);
-  w.pos += klineBytes.length;
+  writeKlines(w);
   for (const s of symbols) {
+    // An empty symbol in a repeated field is still written (repeated fields have no default).
     w.buf[w.pos++] = T_SYMBOLS;
     const n = utf8Size(s);
     w.varint(n);
