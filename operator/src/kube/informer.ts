@@ -7,6 +7,7 @@
 import type { Logger } from "@klagg/dataplane/obs/log";
 import { KubeApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from "./client.js";
 import { pathOf, type ResourceType } from "./resources.js";
+import { abortableSleep } from "./sleep.js";
 
 /** What the informer reports. RESYNC replays a cached object. */
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED" | "RESYNC";
@@ -103,7 +104,7 @@ export class Informer {
             error: (err as Error).message,
             backoffMs: backoff,
           });
-          await sleep(backoff, signal);
+          await abortableSleep(backoff, signal);
           backoff = Math.min(backoff * 2, 30_000);
         }
       }
@@ -173,11 +174,4 @@ export class Informer {
     );
     return last;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 }

@@ -11,6 +11,7 @@
 import type { Logger } from "@klagg/dataplane/obs/log";
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from "./client.js";
 import { LEASES, pathOf } from "./resources.js";
+import { abortableSleep } from "./sleep.js";
 
 /** Leader election settings. */
 export interface LeaderElectionOptions {
@@ -77,7 +78,7 @@ export class LeaderElector {
         this.o.log.warn("lost leadership", { lease: this.o.name, identity: this.o.identity });
         this.o.onStoppedLeading();
       }
-      await sleep(this.o.retryPeriodMs, signal);
+      await abortableSleep(this.o.retryPeriodMs, signal);
     }
     if (this.leading) {
       this.leading = false;
@@ -156,12 +157,4 @@ export class LeaderElector {
       body: { ...lease, spec: { ...lease.spec, holderIdentity: null, renewTime: microTime(this.now()) } },
     });
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
