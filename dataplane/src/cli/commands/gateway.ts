@@ -6,12 +6,9 @@
  * Kafka queue flushed, bounded by KLAGG_SHUTDOWN_FLUSH (a second signal exits at once).
  */
 import { parseGatewayConfig } from "../../config/gateway.js";
-import { ConfigError } from "../../config/parse.js";
 import { createGateway } from "../../gateway/create.js";
-import { createLogger } from "../../obs/log.js";
-import { createRegistry, MetricsServer } from "../../obs/metrics.js";
-import { startTracing } from "../../obs/tracing.js";
-import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMMON_FLAGS } from "../args.js";
+import { formatUsage, type FlagSpecs, COMMON_FLAGS } from "../args.js";
+import { parseServiceConfig, runService, withMetricsServer } from "../service.js";
 
 /** The flags of `klagg gateway`, each setting one config key. */
 export const GATEWAY_FLAGS: FlagSpecs = {
@@ -84,66 +81,15 @@ const USAGE = formatUsage(
 );
 
 export async function run(argv: string[]): Promise<number> {
-  let config;
-  try {
-    const args = parseArgs(argv, GATEWAY_FLAGS);
-    if (args.help) {
-      process.stdout.write(USAGE);
+  const config = parseServiceConfig("gateway", argv, GATEWAY_FLAGS, USAGE, parseGatewayConfig);
+  if (typeof config === "number") return config;
+  return runService({ component: "gateway", common: config.common, instanceId: config.name }, (ctx) =>
+    withMetricsServer(ctx, config.common, async (registry) => {
+      const gateway = createGateway(config, { log: ctx.log, registry });
+      gateway.start();
+      await ctx.stopped;
+      await gateway.stop();
       return 0;
-    }
-    if (args.positionals.length > 0) throw new ArgsError(`unexpected argument "${args.positionals[0]}"`);
-    config = parseGatewayConfig(toConfigSource(args, GATEWAY_FLAGS, process.env));
-  } catch (err) {
-    if (err instanceof ArgsError || err instanceof ConfigError) {
-      process.stderr.write(`klagg gateway: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const log = createLogger("gateway", { level: config.common.logLevel });
-  const shutdownTracing = startTracing({
-    serviceName: "klagg-gateway",
-    endpoint: config.common.otlpEndpoint,
-    sampleRatio: config.common.traceSampleRatio,
-    attributes: { "service.instance.id": config.name },
-  });
-  const registry = createRegistry("klagg-gateway");
-  let stopping = false;
-  const metricsServer = new MetricsServer({
-    registry,
-    host: config.common.metricsHost,
-    port: config.common.metricsPort,
-    healthy: () => !stopping,
-    log,
-  });
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      log.warn("second signal: exiting without flushing", { signal: sig });
-      process.exit(130);
-    }
-    log.info("signal received, stopping", { signal: sig });
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    await metricsServer.start();
-    const gateway = createGateway(config, { log, registry });
-    const stopped = new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
-    gateway.start();
-    await stopped;
-    stopping = true;
-    await gateway.stop();
-    return 0;
-  } catch (err) {
-    log.error("gateway failed", { err });
-    return 1;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await metricsServer.stop();
-    await shutdownTracing().catch((err: unknown) => log.warn("trace flush failed", { err }));
-  }
+    }),
+  );
 }

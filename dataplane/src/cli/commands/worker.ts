@@ -3,12 +3,10 @@
  * the same keys as the environment (docs/config.md); the environment is read
  * here, once. SIGINT/SIGTERM stop it gracefully (a second signal exits at once).
  */
-import { ConfigError } from "../../config/parse.js";
 import { parseWorkerConfig } from "../../config/worker.js";
-import { createLogger } from "../../obs/log.js";
-import { startTracing } from "../../obs/tracing.js";
 import { WorkerProcess } from "../../worker/worker-process.js";
-import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMMON_FLAGS } from "../args.js";
+import { formatUsage, type FlagSpecs, COMMON_FLAGS } from "../args.js";
+import { parseServiceConfig, runService } from "../service.js";
 
 /** The flags of `klagg worker`, each setting one config key. */
 export const WORKER_FLAGS: FlagSpecs = {
@@ -97,52 +95,16 @@ const USAGE = formatUsage(
 );
 
 export async function run(argv: string[]): Promise<number> {
-  let config;
-  try {
-    const args = parseArgs(argv, WORKER_FLAGS);
-    if (args.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    if (args.positionals.length > 0) throw new ArgsError(`unexpected argument "${args.positionals[0]}"`);
-    config = parseWorkerConfig(toConfigSource(args, WORKER_FLAGS, process.env));
-  } catch (err) {
-    if (err instanceof ArgsError || err instanceof ConfigError) {
-      process.stderr.write(`klagg worker: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const log = createLogger("worker", { level: config.common.logLevel });
-  const shutdownTracing = startTracing({
-    serviceName: "klagg-worker",
-    endpoint: config.common.otlpEndpoint,
-    sampleRatio: config.common.traceSampleRatio,
-    attributes: { "service.instance.id": config.workerName },
-  });
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      log.warn("second signal: exiting without draining", { signal: sig });
-      process.exit(130);
-    }
-    log.info("signal received, stopping", { signal: sig });
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    const worker = new WorkerProcess({ config, log });
-    await worker.start(stop.signal);
-    await worker.done;
-    return worker.failed ? 1 : 0;
-  } catch (err) {
-    log.error("worker failed", { err });
-    return 1;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await shutdownTracing().catch((err: unknown) => log.warn("trace flush failed", { err }));
-  }
+  const config = parseServiceConfig("worker", argv, WORKER_FLAGS, USAGE, parseWorkerConfig);
+  if (typeof config === "number") return config;
+  return runService(
+    { component: "worker", common: config.common, instanceId: config.workerName },
+    async (ctx) => {
+      // The worker serves its own metrics and health: both follow its lifecycle (draining included).
+      const worker = new WorkerProcess({ config, log: ctx.log });
+      await worker.start(ctx.signal);
+      await worker.done;
+      return worker.failed ? 1 : 0;
+    },
+  );
 }

@@ -4,13 +4,10 @@
  * environment; the environment is read here, once. SIGINT/SIGTERM flush,
  * commit and leave the group (a second signal exits at once).
  */
-import { ConfigError } from "../../config/parse.js";
 import { parseWriterConfig } from "../../config/writer.js";
-import { createLogger } from "../../obs/log.js";
-import { createRegistry, MetricsServer } from "../../obs/metrics.js";
-import { startTracing } from "../../obs/tracing.js";
 import { createWriter } from "../../writer/writer.js";
-import { ArgsError, formatUsage, parseArgs, toConfigSource, type FlagSpecs, COMMON_FLAGS } from "../args.js";
+import { formatUsage, type FlagSpecs, COMMON_FLAGS } from "../args.js";
+import { parseServiceConfig, runService, withMetricsServer } from "../service.js";
 
 /** The flags of `klagg writer`, each setting one config key. */
 export const WRITER_FLAGS: FlagSpecs = {
@@ -64,65 +61,16 @@ const USAGE = formatUsage(
 );
 
 export async function run(argv: string[]): Promise<number> {
-  let config;
-  try {
-    const args = parseArgs(argv, WRITER_FLAGS);
-    if (args.help) {
-      process.stdout.write(USAGE);
-      return 0;
-    }
-    if (args.positionals.length > 0) throw new ArgsError(`unexpected argument "${args.positionals[0]}"`);
-    config = parseWriterConfig(toConfigSource(args, WRITER_FLAGS, process.env));
-  } catch (err) {
-    if (err instanceof ArgsError || err instanceof ConfigError) {
-      process.stderr.write(`klagg writer: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const log = createLogger("writer", { level: config.common.logLevel });
-  const shutdownTracing = startTracing({
-    serviceName: "klagg-writer",
-    endpoint: config.common.otlpEndpoint,
-    sampleRatio: config.common.traceSampleRatio,
-  });
-  const registry = createRegistry("klagg-writer");
-  let healthy = true;
-  const metricsServer = new MetricsServer({
-    registry,
-    host: config.common.metricsHost,
-    port: config.common.metricsPort,
-    healthy: () => healthy,
-    log,
-  });
-  const stop = new AbortController();
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (++signals > 1) {
-      log.warn("second signal: exiting without flushing", { signal: sig });
-      process.exit(130);
-    }
-    log.info("signal received, flushing and stopping", { signal: sig });
-    healthy = false;
-    stop.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  try {
-    await metricsServer.start();
-    const writer = createWriter(config, { log, registry, signal: stop.signal });
-    const stopped = new Promise<void>((resolve) => stop.signal.addEventListener("abort", () => resolve()));
-    await writer.start();
-    await Promise.race([stopped, writer.done]);
-    await writer.stop();
-    return writer.failure === undefined ? 0 : 1;
-  } catch (err) {
-    log.error("writer failed", { error: err });
-    return 1;
-  } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await metricsServer.stop();
-    await shutdownTracing().catch((err: unknown) => log.warn("trace flush failed", { error: err }));
-  }
+  const config = parseServiceConfig("writer", argv, WRITER_FLAGS, USAGE, parseWriterConfig);
+  if (typeof config === "number") return config;
+  return runService({ component: "writer", common: config.common }, (ctx) =>
+    withMetricsServer(ctx, config.common, async (registry) => {
+      // The signal stops the writer (flush, commit, leave the group); `done` also ends on a fatal failure.
+      const writer = createWriter(config, { log: ctx.log, registry, signal: ctx.signal });
+      await writer.start();
+      await Promise.race([ctx.stopped, writer.done]);
+      await writer.stop();
+      return writer.failure === undefined ? 0 : 1;
+    }),
+  );
 }
