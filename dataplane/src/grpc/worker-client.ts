@@ -248,18 +248,23 @@ export class WorkerClient {
 /** Raw mode: grpc-js hands over the message bytes as they are; the assembler decodes them. */
 const rawChunkDeserialize = (bytes: Buffer): Buffer => bytes;
 
-/** Raw mode: decodes each chunk's klines into one RawKlineList and checks the chunks belong together. */
-class RawChunkAssembler {
-  chunks = 0;
-  private first: RawChunkHead | undefined;
-  private last = false;
-  private readonly list = new RawKlineList(1024);
-  private readonly symbols: string[] = [];
-  private sourceDone = false;
+/** The head fields of a PullChunk both decoders expose (the object one with 64-bit fields as bigint). */
+type ChunkHead = Pick<RawChunkHead, "worker" | "full" | "last" | "chunkIndex" | "symbols" | "sourceDone"> & {
+  readonly epoch: number | bigint;
+  readonly version: number | bigint;
+};
 
-  add(bytes: Buffer): string | undefined {
+/** What both assemblers check and collect: chunks in order, all of one answer, up to the last. */
+class ChunkSequence<H extends ChunkHead> {
+  chunks = 0;
+  first: H | undefined;
+  last = false;
+  readonly symbols: string[] = [];
+  sourceDone = false;
+
+  /** Takes the next chunk's head; returns a protocol problem, or undefined. */
+  take(chunk: H): string | undefined {
     if (this.last) return "chunk after the last chunk";
-    const chunk = decodePullChunkRaw(bytes, this.list);
     if (chunk.chunkIndex !== this.chunks) return `chunk ${chunk.chunkIndex} arrived, expected ${this.chunks}`;
     const f = this.first;
     if (f === undefined) this.first = chunk;
@@ -273,55 +278,8 @@ class RawChunkAssembler {
     return undefined;
   }
 
-  result(): PullResult | undefined {
-    const f = this.first;
-    if (!this.last || f === undefined) return undefined;
-    const raw = this.list;
-    let klines: Kline[] | undefined;
-    return {
-      worker: f.worker,
-      epoch: f.epoch,
-      version: f.version,
-      full: f.full,
-      sourceDone: this.sourceDone,
-      symbols: this.symbols,
-      get klines(): Kline[] {
-        klines ??= raw.decodeAll();
-        return klines;
-      },
-      raw,
-      chunks: this.chunks,
-    };
-  }
-}
-
-/** Collects the chunks of one answer and checks they belong together. */
-class ChunkAssembler {
-  chunks = 0;
-  private first: PullChunk | undefined;
-  private last = false;
-  private readonly klines: Kline[] = [];
-  private readonly symbols: string[] = [];
-  private sourceDone = false;
-
-  /** Adds a chunk; returns a protocol problem, or undefined. */
-  add(chunk: PullChunk): string | undefined {
-    if (this.last) return "chunk after the last chunk";
-    if (chunk.chunkIndex !== this.chunks) return `chunk ${chunk.chunkIndex} arrived, expected ${this.chunks}`;
-    const f = this.first;
-    if (f === undefined) this.first = chunk;
-    else if (f.epoch !== chunk.epoch || f.version !== chunk.version || f.full !== chunk.full) {
-      return `chunk ${chunk.chunkIndex} is from another answer (epoch/version/full differ)`;
-    }
-    this.chunks++;
-    for (const k of chunk.klines) this.klines.push(k);
-    for (const s of chunk.symbols) this.symbols.push(s);
-    this.sourceDone = chunk.sourceDone;
-    this.last = chunk.last;
-    return undefined;
-  }
-
-  result(): PullResult | undefined {
+  /** The answer's fields once the last chunk arrived. */
+  result(): Omit<PullResult, "klines" | "raw"> | undefined {
     const f = this.first;
     if (!this.last || f === undefined) return undefined;
     return {
@@ -331,8 +289,59 @@ class ChunkAssembler {
       full: f.full,
       sourceDone: this.sourceDone,
       symbols: this.symbols,
-      klines: this.klines,
       chunks: this.chunks,
     };
+  }
+}
+
+/** Raw mode: decodes each chunk's klines into one RawKlineList (decoded to objects only if asked). */
+class RawChunkAssembler {
+  private readonly seq = new ChunkSequence<RawChunkHead>();
+  private readonly list = new RawKlineList(1024);
+
+  get chunks(): number {
+    return this.seq.chunks;
+  }
+
+  add(bytes: Buffer): string | undefined {
+    if (this.seq.last) return "chunk after the last chunk"; // before its klines join the list
+    return this.seq.take(decodePullChunkRaw(bytes, this.list));
+  }
+
+  result(): PullResult | undefined {
+    const head = this.seq.result();
+    if (head === undefined) return undefined;
+    const raw = this.list;
+    let klines: Kline[] | undefined;
+    return {
+      ...head,
+      get klines(): Kline[] {
+        klines ??= raw.decodeAll();
+        return klines;
+      },
+      raw,
+    };
+  }
+}
+
+/** Collects the chunks (decoded to objects) of one answer. */
+class ChunkAssembler {
+  private readonly seq = new ChunkSequence<PullChunk>();
+  private readonly klines: Kline[] = [];
+
+  get chunks(): number {
+    return this.seq.chunks;
+  }
+
+  /** Adds a chunk; returns a protocol problem, or undefined. */
+  add(chunk: PullChunk): string | undefined {
+    const problem = this.seq.take(chunk);
+    if (problem === undefined) for (const k of chunk.klines) this.klines.push(k);
+    return problem;
+  }
+
+  result(): PullResult | undefined {
+    const head = this.seq.result();
+    return head === undefined ? undefined : { ...head, klines: this.klines };
   }
 }
