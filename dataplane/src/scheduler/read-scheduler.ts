@@ -17,6 +17,7 @@ import type { Snapshot, SnapshotUpdate } from "../gen/klagg/v1/snapshot_pb.js";
 import { createLogger, type Logger } from "../obs/log.js";
 import type { SnapshotBus, SnapshotSubscription } from "./snapshot-bus.js";
 import { SnapshotState } from "./snapshot-state.js";
+import { abortableSleep } from "../async/sleep.js";
 
 /** A snapshot consumer. The snapshot is shared between handlers: do not mutate it. */
 export type SnapshotHandler = (snapshot: Snapshot, signal: AbortSignal) => void | Promise<void>;
@@ -221,7 +222,7 @@ export class ReadScheduler {
           delay_ms: delay,
         });
         this.resyncWanted = true;
-        await sleep(delay, this.ac.signal);
+        await abortableSleep(delay, this.ac.signal);
         delay = Math.min(delay * 2, 5000);
         continue;
       }
@@ -319,17 +320,4 @@ export class ReadScheduler {
     }
     return undefined;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -13,7 +13,7 @@ import { isTooLong, MAX_LINE_BYTES, type SplitLine } from "./line-splitter.js";
 import { Rejecter } from "./reject.js";
 import type { TradeSink, TradeSource } from "./trade-source.js";
 import { REPLAY_TIME_BOUNDS, type TimeBounds } from "./validate.js";
-import { abortableSleep } from "./sleep.js";
+import { abortableSleep } from "../async/sleep.js";
 
 /** Settings of a replay. */
 export interface ReplayOptions {

@@ -7,7 +7,7 @@
  * possible without sleeping, for tests and benchmarks).
  */
 import { createLogger, type Logger } from "../obs/log.js";
-import { abortableSleep } from "./sleep.js";
+import { abortableSleep } from "../async/sleep.js";
 import { SyntheticMarket, syntheticSymbols } from "./synthetic-market.js";
 import type { TradeSink, TradeSource } from "./trade-source.js";
 

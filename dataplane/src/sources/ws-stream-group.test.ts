@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { backoffDelay } from "./ws-stream-group.js";
-import { abortableSleep } from "./sleep.js";
+import { abortableSleep } from "../async/sleep.js";
 
 describe("backoffDelay", () => {
   it("doubles the ceiling per attempt with jitter in its upper half, up to the maximum", () => {

@@ -7,7 +7,7 @@
 import type { Logger } from "@klagg/dataplane/obs/log";
 import { KubeApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from "./client.js";
 import { pathOf, type ResourceType } from "./resources.js";
-import { abortableSleep } from "./sleep.js";
+import { abortableSleep } from "@klagg/dataplane/async/sleep";
 
 /** What the informer reports. RESYNC replays a cached object. */
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED" | "RESYNC";

@@ -11,7 +11,7 @@
 import type { Logger } from "@klagg/dataplane/obs/log";
 import { isConflict, isNotFound, type KubeClient, type KubeObject } from "./client.js";
 import { LEASES, pathOf } from "./resources.js";
-import { abortableSleep } from "./sleep.js";
+import { abortableSleep } from "@klagg/dataplane/async/sleep";
 
 /** Leader election settings. */
 export interface LeaderElectionOptions {
