@@ -15,9 +15,10 @@
  * carries. Slots of symbols a worker no longer owns keep their last kline
  * until the new owner writes them; no worker is responsible for them in between.
  */
-import { context, trace, SpanStatusCode } from "@opentelemetry/api";
+import { context, trace } from "@opentelemetry/api";
 import type { GatewayConfig, WorkerEndpoint } from "../config/gateway.js";
 import { RateLimitedLog, type Logger } from "../obs/log.js";
+import { endSpanAfter } from "../obs/spans.js";
 import { ApplyScratch, applyResults, closedCount, klineCount } from "./apply-results.js";
 import { GlobalState, StateLayout } from "./global-state.js";
 import type { KafkaHandoff } from "./kafka-handoff.js";
@@ -240,18 +241,10 @@ export class Gateway {
     const t0 = performance.now();
     const span = tracer.startSpan("gateway.tick", { root: true });
     const ctx = trace.setSpan(context.active(), span);
-    try {
+    return endSpanAfter(span, async () => {
       const results = await context.with(ctx, () => Promise.all(this.workers.map((w) => this.pull(w))));
       return context.with(ctx, () => this.finishTick(results, t0, formatTraceparent(span.spanContext())));
-    } catch (err) {
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: err instanceof Error ? err.message : String(err),
-      });
-      throw err;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   private finishTick(results: (PullResult | undefined)[], t0: number, traceparent: string): TickReport {

@@ -12,8 +12,9 @@
  *   result is not handed over and the worker is not acked, so the worker keeps
  *   them and sends them again (ERROR log + `..._kafka_closed_overflow_total`).
  */
-import { trace, SpanKind, SpanStatusCode, type Link } from "@opentelemetry/api";
+import { trace, SpanKind, type Link } from "@opentelemetry/api";
 import type { Logger } from "../obs/log.js";
+import { endSpanAfter } from "../obs/spans.js";
 import { ByteWriter } from "./byte-writer.js";
 import type { HandoffProgress } from "./durable-ack.js";
 import type { StateLayout } from "./global-state.js";
@@ -263,17 +264,7 @@ export class KafkaHandoff implements HandoffProgress {
       },
       parent,
     );
-    try {
-      await this.producer.send(records);
-    } catch (err) {
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: err instanceof Error ? err.message : String(err),
-      });
-      throw err;
-    } finally {
-      span.end();
-    }
+    await endSpanAfter(span, () => this.producer.send(records));
   }
 
   /** Removes the sent ticks and releases their queue slots. */

@@ -11,8 +11,9 @@
  * snapshot bytes for writing, so that buffer is abandoned, never recycled.
  */
 import { Command, Redis } from "ioredis";
-import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { SpanKind, trace } from "@opentelemetry/api";
 import { RateLimitedLog, type Logger } from "../obs/log.js";
+import { endSpanAfter } from "../obs/spans.js";
 // The key and channel names are defined once, next to their readers.
 import { snapshotKey, updatesChannel } from "../scheduler/snapshot-bus.js";
 import { CoalescingPublisher } from "./coalescing-publisher.js";
@@ -114,7 +115,7 @@ export class RedisPublisher extends CoalescingPublisher {
       },
       contextOf(traceparent),
     );
-    try {
+    await endSpanAfter(span, async () => {
       if (this.client.status !== "ready") throw new Error(`redis not connected (${this.client.status})`);
       // MULTI as separate commands (not a pipeline), so the large values are written without copies.
       const c = this.client;
@@ -128,15 +129,7 @@ export class RedisPublisher extends CoalescingPublisher {
       if (!Array.isArray(res) || res.length !== 2 || res.some((r) => r instanceof Error)) {
         throw new Error(`redis MULTI failed: ${String(res)}`);
       }
-    } catch (err) {
-      span.setStatus({
-        code: SpanStatusCode.ERROR,
-        message: err instanceof Error ? err.message : String(err),
-      });
-      throw err;
-    } finally {
-      span.end();
-    }
+    });
   }
 
   protected override onSuccess(snap: GatewaySnapshot): void {

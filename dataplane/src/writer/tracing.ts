@@ -15,12 +15,12 @@ import {
   propagation,
   ROOT_CONTEXT,
   SpanKind,
-  SpanStatusCode,
   trace,
   type Span,
   type SpanContext,
   type TextMapGetter,
 } from "@opentelemetry/api";
+import { failSpan } from "../obs/spans.js";
 
 const tracer = trace.getTracer("klagg-writer");
 
@@ -97,12 +97,7 @@ export class InsertSpans {
 
   end(err?: unknown): void {
     for (const s of this.spans) {
-      if (err !== undefined) {
-        s.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: err instanceof Error ? err.message : String(err),
-        });
-      }
+      if (err !== undefined) failSpan(s, err);
       s.end();
     }
   }
