@@ -15,14 +15,19 @@ export class ClosedStore {
   size = 0;
   /** Rows ever handed out; rows below it are in use or free (Slot = -1). */
   highWater = 0;
-  private free: number[] = [];
+  /** Free rows, a stack (the most recently freed row is reused first: it is the likeliest in cache). */
+  private free = new Int32Array(256);
+  private freeCount = 0;
   private readonly head: Int32Array;
   /**
    * Open time of each slot's head row (-1: no row), so closing a kline (always the slot's newest) links
    * it without reading the previous head row, which is cold by then.
    */
   private readonly headOpen: Float64Array;
-  /** Rows in the order they were added (roughly by close time): the order in which they are forgotten. */
+  /**
+   * Rows in the order they were added (roughly by close time): the order in which they are forgotten. A
+   * ring whose length is a power of two, so positions wrap with a mask.
+   */
   private fifo = new Int32Array(1024);
   private fifoHead = 0;
   private fifoLen = 0;
@@ -74,14 +79,15 @@ export class ClosedStore {
   /** Moves the oldest row to the back of the queue (it is still needed). */
   requeueOldest(): void {
     const r = this.fifo[this.fifoHead]!;
-    this.fifoHead = (this.fifoHead + 1) % this.fifo.length;
-    this.fifo[(this.fifoHead + this.fifoLen - 1) % this.fifo.length] = r;
+    const mask = this.fifo.length - 1;
+    this.fifoHead = (this.fifoHead + 1) & mask;
+    this.fifo[(this.fifoHead + this.fifoLen - 1) & mask] = r;
   }
 
   /** Frees the oldest row. */
   removeOldest(): void {
     const r = this.fifo[this.fifoHead]!;
-    this.fifoHead = (this.fifoHead + 1) % this.fifo.length;
+    this.fifoHead = (this.fifoHead + 1) & (this.fifo.length - 1);
     this.fifoLen--;
     this.remove(r);
   }
@@ -101,7 +107,12 @@ export class ClosedStore {
       this.headOpen[slot] = older >= 0 ? d[older * W + F.OpenTime]! : -1;
     }
     d[b + F.Slot] = -1;
-    this.free.push(r);
+    if (this.freeCount === this.free.length) {
+      const grown = new Int32Array(this.free.length * 2);
+      grown.set(this.free);
+      this.free = grown;
+    }
+    this.free[this.freeCount++] = r;
     this.size--;
   }
 
@@ -132,18 +143,21 @@ export class ClosedStore {
 
   private reserve(): number {
     this.size++;
-    let r = this.free.pop();
-    if (r === undefined) {
+    let r: number;
+    if (this.freeCount > 0) {
+      r = this.free[--this.freeCount]!;
+    } else {
       r = this.highWater++;
       if (r >= this.rows.capacity) this.rows.grow(r + 1);
     }
     if (this.fifoLen === this.fifo.length) {
       const grown = new Int32Array(this.fifo.length * 2);
-      for (let i = 0; i < this.fifoLen; i++) grown[i] = this.fifo[(this.fifoHead + i) % this.fifo.length]!;
+      for (let i = 0; i < this.fifoLen; i++)
+        grown[i] = this.fifo[(this.fifoHead + i) & (this.fifo.length - 1)]!;
       this.fifo = grown;
       this.fifoHead = 0;
     }
-    this.fifo[(this.fifoHead + this.fifoLen++) % this.fifo.length] = r;
+    this.fifo[(this.fifoHead + this.fifoLen++) & (this.fifo.length - 1)] = r;
     return r;
   }
 }

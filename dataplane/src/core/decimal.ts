@@ -58,7 +58,8 @@ export function parseDecimal(s: string, out: Float64Array, at: number): number {
   return decimals;
 }
 
-const SPLITTER = 134217729; // 2^27 + 1
+/** Veltkamp's splitter for doubles, 2^27 + 1. */
+export const SPLITTER = 134217729;
 
 /**
  * Exact product of two integers below 2^53 (Dekker's TwoProduct): writes

@@ -89,6 +89,26 @@ export interface KlineEngine {
   readonly version: number;
   /** Aggregates one trade; returns the rejection reason, or undefined when accepted. */
   ingest(trade: RawTrade): RejectReason | undefined;
+  /**
+   * Aggregates one trade already parsed to exact scaled integers (what `ingest` does after parsing the
+   * decimal strings; sources that read numbers straight from the exchange's bytes call this): symbol index
+   * `s` (see `symbolIndexOf`), time ms, price = price units at `priceDec` decimals (the digits without the
+   * point: "61837.63" is 6183763 at 2), quantity likewise, trade ids first..last. Same checks and rejection
+   * reasons as `ingest`.
+   */
+  ingestParsed(
+    s: number,
+    time: number,
+    price: number,
+    priceDec: number,
+    qty: number,
+    qtyDec: number,
+    firstId: number,
+    lastId: number,
+    buyerMaker: boolean,
+  ): RejectReason | undefined;
+  /** The index of `symbol` for `ingestParsed`, or -1 when the engine does not aggregate it. */
+  symbolIndexOf(symbol: string): number;
   /** Tells the engine the exchange time is at least `nowMs` (from the wall clock): closes quiet klines past close + grace. */
   advanceTime(nowMs: number): void;
   /** Changes after `ackVersion` (or the full state when `epoch` differs); drops retained closed klines with version <= ackVersion. */

@@ -26,6 +26,7 @@ export class EngineState {
   readonly intervals: readonly Interval[];
   protected readonly specs: readonly IntervalSpec[];
   protected readonly nInt: number;
+  protected readonly nSym: number;
   /**
    * Intervals 0..nA-1 are fed from P0, the others from P1: nA is 1 when the shortest interval is the base
    * bucket itself (1s, or 1m without 1s), else 0. With 1s configured the 1m kline is fed from P1 too, so a
@@ -41,12 +42,7 @@ export class EngineState {
   protected readonly qtyDec: Int8Array;
   /** Highest accepted trade time per symbol (-1: none). */
   protected readonly maxTime: Float64Array;
-  /**
-   * Rows per symbol in `slots`: an unused row (P0's former place, kept so slot numbers stay put), P1,
-   * then one live slot per interval, side by side so that a fold touches neighbouring memory. P1 (row
-   * s * stride + 1) holds the trades folded into the shortest interval's slot but not yet into the
-   * longer ones (OpenTime = minute). Slot ids are these row numbers.
-   */
+  /** Rows per symbol in `slots`: one live slot per interval, so slot j = symbol x nInt + interval. */
   protected readonly stride: number;
   private readonly dirty: Int32Array;
   private dirtyCount = 0;
@@ -57,7 +53,13 @@ export class EngineState {
    * fit in ~350 KB (L2) and a few pages, where rows interleaved with the slots would cost a TLB miss.
    */
   protected readonly p0: KlineTable;
-  /** P1 and the live kline of every slot (fields Has and Next tell the slot's state). */
+
+  /**
+   * P1 of every symbol (row s): the trades folded into the shortest interval's slot but not yet into the
+   * longer ones (OpenTime = minute). Dense like P0, because every base bucket change touches it.
+   */
+  protected readonly p1: KlineTable;
+  /** The live kline of every slot (fields Has and Next tell the slot's state). */
   protected readonly slots: KlineTable;
   protected readonly closed: ClosedStore;
   protected readonly scratch = new KlineTable(1);
@@ -95,6 +97,7 @@ export class EngineState {
       this.symbolIndex.set(s, i);
     });
     const nSym = this.symbols.length;
+    this.nSym = nSym;
     this.nInt = this.intervals.length;
     this.nA = this.intervals[0] === "1s" || this.intervals[0] === "1m" ? 1 : 0;
     this.specs = this.intervals.map((iv) => intervalSpec(iv, off));
@@ -106,9 +109,10 @@ export class EngineState {
     this.priceDec = new Int8Array(nSym).fill(-1);
     this.qtyDec = new Int8Array(nSym).fill(-1);
     this.maxTime = new Float64Array(nSym).fill(-1);
-    this.stride = this.nInt + 2;
+    this.stride = this.nInt;
     this.slots = new KlineTable(nSym * this.stride);
     this.p0 = new KlineTable(nSym);
+    this.p1 = new KlineTable(nSym);
     for (let s = 0; s < nSym; s++) this.p0.d[s * W + F.OpenTime] = -1;
     this.dirty = new Int32Array(nSym);
     this.isDirty = new Uint8Array(nSym);
@@ -127,12 +131,12 @@ export class EngineState {
   /** Gives closed row r a new version. */
   protected stampRow(r: number): void {
     this.closed.rows.d[r * W + F.Version] = ++this.version;
-    this.log.record(-r - 1);
+    this.log.record(~r); // -r - 1, in int32 arithmetic (-0 for row 0 would deoptimize)
   }
 
   /** The slot (row) of interval k of symbol s. */
   protected slotOf(s: number, k: number): number {
-    return s * this.stride + 2 + k;
+    return s * this.stride + k;
   }
 
   /** The symbol of slot j. */
@@ -142,7 +146,7 @@ export class EngineState {
 
   /** The interval index of slot j. */
   protected intervalOf(j: number): number {
-    return (j % this.stride) - 2;
+    return j % this.stride;
   }
 
   protected markDirty(s: number): void {
@@ -167,36 +171,55 @@ export class EngineState {
     this.foldP1(s);
   }
 
-  /** Merges P0 of symbol s into the shortest interval's slot (nA of them) and into P1, and empties it. */
-  protected foldP0(s: number): void {
+  /**
+   * Merges P0 of symbol s into the shortest interval's slot (nA of them) and into P1, and empties it.
+   * `complete`: a later trade has passed the bucket's close time, so its kline is closed right away
+   * (straight from P0 into the closed store: one row copy, where opening it in the slot and closing it at
+   * the next fold took two copies and two versions).
+   */
+  protected foldP0(s: number, complete = false): void {
     const p0 = this.p0;
     const d0 = p0.d;
     const b = s * W;
     if (d0[b + F.Count] === 0) return;
     const bucket = d0[b + F.OpenTime]!;
-    const r1 = s * this.stride + 1;
-    for (let k = 0; k < this.nA; k++) this.mergeInto(r1 + 1 + k, k, bucket, p0, s);
+    const j0 = s * this.stride;
+    if (complete && this.nA === 1) this.closeBase(j0, bucket, s);
+    else for (let k = 0; k < this.nA; k++) this.mergeInto(j0 + k, k, bucket, p0, s);
     if (this.nA < this.nInt) {
       const minute = Math.floor(bucket / 60_000) * 60_000;
-      const t = this.slots;
-      const d = t.d;
-      const b1 = r1 * W;
-      if (d[b1 + F.Count]! > 0 && d[b1 + F.OpenTime] !== minute) this.foldP1(s);
-      if (d[b1 + F.Count] === 0) t.copyRow(r1, p0, s);
-      else t.mergeRow(r1, p0, s);
-      d[b1 + F.OpenTime] = minute;
+      const p1 = this.p1;
+      const d1 = p1.d;
+      if (d1[b + F.Count]! > 0 && d1[b + F.OpenTime] !== minute) this.foldP1(s);
+      if (d1[b + F.Count] === 0) p1.copyRow(s, p0, s);
+      else p1.mergeRow(s, p0, s);
+      d1[b + F.OpenTime] = minute;
     }
     d0[b + F.Count] = 0;
   }
 
   /** Merges P1 of symbol s into the slots fed from it (1m and longer when 1s is configured), and empties it. */
   protected foldP1(s: number): void {
+    const d1 = this.p1.d;
+    if (d1[s * W + F.Count] === 0) return;
+    const minute = d1[s * W + F.OpenTime]!;
+    const j0 = s * this.stride;
+    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(j0 + k, k, minute, this.p1, s);
+    d1[s * W + F.Count] = 0;
+  }
+
+  /** Closes the base interval's kline of slot j at `bucket`, made of what slot j holds of it and P0 row s. */
+  private closeBase(j: number, bucket: number, s: number): void {
     const d = this.slots.d;
-    const r1 = s * this.stride + 1;
-    if (d[r1 * W + F.Count] === 0) return;
-    const minute = d[r1 * W + F.OpenTime]!;
-    for (let k = this.nA; k < this.nInt; k++) this.mergeInto(r1 + 1 + k, k, minute, this.slots, r1);
-    d[r1 * W + F.Count] = 0;
+    if (d[j * W + F.Has] === 1 && bucket < d[j * W + F.Next]!) {
+      this.slots.mergeRow(j, this.p0, s); // a pull folded part of this bucket into the slot
+      this.closeSlot(j);
+      return;
+    }
+    this.rollTo(j, 0, bucket, false);
+    this.stampRow(this.closed.add(j, this.p0, s));
+    d[j * W + F.Next] = bucket + this.baseMs; // the base interval (1s or 1m) has a fixed length
+    d[j * W + F.Close] = this.p0.d[s * W + F.Close]!; // the price of the empty klines that may follow
   }
 
   /** Merges accumulator row i of `src` (trades at time `t` and later in the same bucket) into the kline of slot j containing t. */
@@ -263,7 +286,7 @@ export class EngineState {
 
   /** Raises symbol s's decimals to (dp, dq); false when that would leave exact range. */
   protected rescale(s: number, dp: number, dq: number): boolean {
-    const tables = { p0: this.p0, slots: this.slots, closed: this.closed, stride: this.stride };
+    const tables = { p0: this.p0, p1: this.p1, slots: this.slots, closed: this.closed, stride: this.stride };
     if (!rescaleSymbol(tables, s, dp - this.priceDec[s]!, dq - this.qtyDec[s]!)) return false;
     this.priceDec[s] = dp;
     this.qtyDec[s] = dq;
@@ -290,7 +313,7 @@ export class EngineState {
             n++;
           }
         } else {
-          const r = -ref - 1;
+          const r = ~ref;
           const slot = cd[r * W + F.Slot]!;
           if (slot >= 0 && cd[r * W + F.Version] === version) {
             this.visitRow(v, cd, r, slot, true);

@@ -17,7 +17,7 @@
  * which trades and accumulators merge does not change the result. Trades of
  * an older bucket (late, within grace) go straight into the slots or closed klines.
  */
-import { parseDecimal, PARSE_BAD, POW10, twoProduct } from "./decimal.js";
+import { MAX_DECIMALS, parseDecimal, PARSE_BAD, PARSE_RANGE, POW10, SPLITTER } from "./decimal.js";
 import type {
   EngineOptions,
   EngineStats,
@@ -40,6 +40,8 @@ export const MAX_FUTURE_MS = 10 * 60_000;
 const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 /** A single trade's quote (scaled) must stay below this so 2^20 of them still sum exactly (< 2^100). */
 const MAX_TRADE_QUOTE = 2 ** 80;
+/** A decimals code of `ingest`: the quantity text is a negative number. */
+const NEGATIVE = -3;
 /** Closed klines still needed that one pull looks past while forgetting acknowledged ones. */
 const REQUEUE_BUDGET = 256;
 
@@ -59,20 +61,47 @@ class Engine extends EngineState implements KlineEngine {
    */
   private lastSymbol = "";
   private lastIndex = -1;
-  /** Scratch for parsed numbers: price, quantity, quote hi, quote lo. */
-  private readonly num = new Float64Array(4);
+  /** Scratch for parsed numbers: price, quantity. */
+  private readonly num = new Float64Array(2);
 
   ingest(trade: RawTrade): RejectReason | undefined {
-    this.tradesIn++;
     let s = this.lastIndex;
     if (trade.symbol !== this.lastSymbol || s < 0) {
       const found = this.symbolIndex.get(trade.symbol);
-      if (found === undefined) return this.reject("unknown_symbol");
+      if (found === undefined) {
+        this.tradesIn++;
+        return this.reject("unknown_symbol");
+      }
       s = found;
       this.lastSymbol = trade.symbol;
       this.lastIndex = s;
     }
-    const t = trade.time;
+    const num = this.num;
+    let pd = typeof trade.price === "string" ? parseDecimal(trade.price, num, 0) : PARSE_BAD;
+    if (pd >= 0 && num[0] === 0) pd = PARSE_BAD;
+    let qd = typeof trade.qty === "string" ? parseDecimal(trade.qty, num, 1) : PARSE_BAD;
+    if (qd === PARSE_BAD && typeof trade.qty === "string" && trade.qty.charCodeAt(0) === 45) qd = NEGATIVE;
+    const { time, firstId, lastId, buyerMaker } = trade;
+    return this.ingestParsed(s, time, num[0]!, pd, num[1]!, qd, firstId, lastId, buyerMaker);
+  }
+
+  symbolIndexOf(symbol: string): number {
+    return this.symbolIndex.get(symbol) ?? -1;
+  }
+
+  ingestParsed(
+    s: number,
+    t: number,
+    price: number,
+    pd: number,
+    qty: number,
+    qd: number,
+    first: number,
+    last: number,
+    buyerMaker: boolean,
+  ): RejectReason | undefined {
+    this.tradesIn++;
+    if (!(s >= 0 && s < this.nSym && (s | 0) === s)) return this.reject("unknown_symbol");
     if (
       !Number.isInteger(t) ||
       t < MIN_TIME ||
@@ -81,37 +110,50 @@ class Engine extends EngineState implements KlineEngine {
     ) {
       return this.reject("absurd_timestamp");
     }
-    const first = trade.firstId;
-    const last = trade.lastId;
     if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last) || first < 0 || last < first) {
       return this.reject("out_of_range");
     }
-    if (typeof trade.price !== "string") return this.reject("bad_price");
-    const num = this.num;
-    const pd = parseDecimal(trade.price, num, 0);
-    if (pd < 0) return this.reject(pd === PARSE_BAD ? "bad_price" : "out_of_range");
-    if (num[0] === 0) return this.reject("bad_price");
-    if (typeof trade.qty !== "string") return this.reject("bad_quantity");
-    const qd = parseDecimal(trade.qty, num, 1);
-    if (qd < 0) {
-      if (trade.qty.charCodeAt(0) === 45) return this.reject("non_positive_quantity"); // "-..."
-      return this.reject(qd === PARSE_BAD ? "bad_quantity" : "out_of_range");
+    // Decimals outside 0..MAX_DECIMALS are the parse codes (PARSE_BAD, PARSE_RANGE, NEGATIVE) or bad input.
+    if (
+      !(pd >= 0 && pd <= MAX_DECIMALS && (pd | 0) === pd) ||
+      !Number.isInteger(price) ||
+      price <= 0 ||
+      price > MAX_EXACT
+    ) {
+      return this.reject(
+        pd === PARSE_RANGE || pd > MAX_DECIMALS || price > MAX_EXACT ? "out_of_range" : "bad_price",
+      );
     }
-    if (num[1] === 0) return this.reject("non_positive_quantity");
+    if (
+      !(qd >= 0 && qd <= MAX_DECIMALS && (qd | 0) === qd) ||
+      !Number.isInteger(qty) ||
+      qty <= 0 ||
+      qty > MAX_EXACT
+    ) {
+      if (qd === NEGATIVE || (qd >= 0 && qty <= 0)) return this.reject("non_positive_quantity");
+      return this.reject(
+        qd === PARSE_RANGE || qd > MAX_DECIMALS || qty > MAX_EXACT ? "out_of_range" : "bad_quantity",
+      );
+    }
 
     // The symbol's decimals, raised if this trade has more (committed only once the trade is accepted).
     const sdp = this.priceDec[s]!;
     const sdq = this.qtyDec[s]!;
     const dp = pd > sdp ? pd : sdp;
     const dq = qd > sdq ? qd : sdq;
-    const p = dp === pd ? num[0]! : num[0]! * POW10[dp - pd]!;
-    const q = dq === qd ? num[1]! : num[1]! * POW10[dq - qd]!;
+    const p = dp === pd ? price : price * POW10[dp - pd]!;
+    const q = dq === qd ? qty : qty * POW10[dq - qd]!;
     if (p > MAX_EXACT || q > MAX_EXACT) return this.reject("out_of_range");
-    twoProduct(p, q, num, 2);
-    const ph = num[2]!;
-    const pl = num[3]!;
+    // The exact quote p * q = ph + pl (Dekker's TwoProduct, as decimal.ts's twoProduct, kept in registers).
+    const ph = p * q;
+    let c = SPLITTER * p;
+    const ah = c - (c - p);
+    const al = p - ah;
+    c = SPLITTER * q;
+    const bh = c - (c - q);
+    const bl = q - bh;
+    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
     if (ph >= MAX_TRADE_QUOTE) return this.reject("out_of_range");
-
     const cls = this.ids.classify(s, first, last);
     if (cls === IdClass.Duplicate) return this.reject("duplicate");
 
@@ -132,14 +174,14 @@ class Engine extends EngineState implements KlineEngine {
     }
     this.ids.commit(s, first, last, cls);
     if (t > mt) this.maxTime[s] = t;
-    const takerBuy = !trade.buyerMaker;
+    const takerBuy = !buyerMaker;
     const p0 = this.p0;
     const r0 = s;
     const b = r0 * W;
     const pb = p0.d[b + F.OpenTime]!;
     if (t >= pb) {
       if (t >= pb + this.baseMs) {
-        if (p0.d[b + F.Count]! > 0) this.foldP0(s);
+        if (p0.d[b + F.Count]! > 0) this.foldP0(s, true);
         p0.d[b + F.OpenTime] = Math.floor(t / this.baseMs) * this.baseMs;
       }
       p0.addTrade(r0, p, q, ph, pl, first, last, takerBuy);

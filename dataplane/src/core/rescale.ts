@@ -12,7 +12,9 @@ import { F, W, type KlineTable } from "./kline-table.js";
 export interface SymbolTables {
   /** The pending accumulators P0: row s. */
   readonly p0: KlineTable;
-  /** P1 and the live slots: `stride` rows per symbol. */
+  /** The pending accumulators P1: row s. */
+  readonly p1: KlineTable;
+  /** The live slots: `stride` rows per symbol. */
   readonly slots: KlineTable;
   readonly closed: ClosedStore;
   readonly stride: number;
@@ -26,7 +28,10 @@ const MAX_EXACT = Number.MAX_SAFE_INTEGER;
  * would exceed 2^53.
  */
 export function rescaleSymbol(tables: SymbolTables, s: number, dPrice: number, dQty: number): boolean {
-  const rows: [KlineTable, number][] = [[tables.p0, s]];
+  const rows: [KlineTable, number][] = [
+    [tables.p0, s],
+    [tables.p1, s],
+  ];
   for (let i = 0; i < tables.stride; i++) rows.push([tables.slots, s * tables.stride + i]);
   const closed = tables.closed;
   const cd = closed.rows.d;
