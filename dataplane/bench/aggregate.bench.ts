@@ -21,7 +21,7 @@ import { computeTradeBars } from "tardis-dev";
 import { parseDecimal } from "../src/core/decimal.js";
 import { createEngine } from "../src/core/engine.js";
 import type { KlineEngine } from "../src/core/engine-api.js";
-import { INTERVALS, type RawTrade } from "../src/core/types.js";
+import { INTERVALS, type RawTrade, type RejectReason } from "../src/core/types.js";
 import {
   makeMarket,
   rawTrades,
@@ -107,23 +107,29 @@ interface EngineRate {
   readonly klinesPerPull: number;
 }
 
-/** One trade of the market into the engine: parsed (`raw` undefined) or from decimal strings. */
-function ingestOne(engine: KlineEngine, m: Market, raw: RawTrade[] | undefined, i: number): void {
-  if (raw !== undefined) {
-    engine.ingest(raw[i]!);
-    return;
-  }
-  const id = m.id[i]!;
-  engine.ingestParsed(
-    m.symbol[i]!,
-    m.time[i]!,
-    m.price[i]!,
-    m.priceDec[i]!,
-    m.qty[i]!,
-    m.qtyDec[i]!,
+/**
+ * Trade i of the market into the engine: parsed (`raw` undefined) or from decimal strings; `id` replaces its
+ * trade id (parsed only).
+ */
+function ingestOne(
+  engine: KlineEngine,
+  m: Market,
+  raw: RawTrade[] | undefined,
+  i: number,
+  id = m.id[i]!,
+): RejectReason | undefined {
+  if (raw !== undefined) return engine.ingest(raw[i]!);
+  const { symbol, time, price, priceDec, qty, qtyDec, buyerMaker } = m;
+  return engine.ingestParsed(
+    symbol[i]!,
+    time[i]!,
+    price[i]!,
+    priceDec[i]!,
+    qty[i]!,
+    qtyDec[i]!,
     id,
     id,
-    m.buyerMaker[i] === 1,
+    buyerMaker[i] === 1,
   );
 }
 
@@ -257,17 +263,7 @@ function pullCost(m: Market, mode: PullMode): number {
     for (let s = round % 10; s < SYMBOLS; s += 10) {
       const i = lastOf[s]!;
       id++;
-      const rej = engine.ingestParsed(
-        s,
-        m.time[i]!,
-        m.price[i]!,
-        m.priceDec[i]!,
-        m.qty[i]!,
-        m.qtyDec[i]!,
-        id,
-        id,
-        false,
-      );
+      const rej = ingestOne(engine, m, undefined, i, id);
       if (rej !== undefined) throw new Error(`pull bench trade rejected: ${rej}`);
     }
     const t0 = process.cpuUsage();

@@ -58,8 +58,7 @@ export function parseDecimal(s: string, out: Float64Array, at: number): number {
   return decimals;
 }
 
-/** Veltkamp's splitter for doubles, 2^27 + 1. */
-export const SPLITTER = 134217729;
+const SPLITTER = 134217729; // 2^27 + 1
 
 /**
  * Exact product of two integers below 2^53 (Dekker's TwoProduct): writes

@@ -17,7 +17,7 @@
  * which trades and accumulators merge does not change the result. Trades of
  * an older bucket (late, within grace) go straight into the slots or closed klines.
  */
-import { MAX_DECIMALS, parseDecimal, PARSE_BAD, PARSE_RANGE, POW10, SPLITTER } from "./decimal.js";
+import { MAX_DECIMALS, parseDecimal, PARSE_BAD, PARSE_RANGE, POW10, twoProduct } from "./decimal.js";
 import type {
   EngineOptions,
   EngineStats,
@@ -61,8 +61,8 @@ class Engine extends EngineState implements KlineEngine {
    */
   private lastSymbol = "";
   private lastIndex = -1;
-  /** Scratch for parsed numbers: price, quantity. */
-  private readonly num = new Float64Array(2);
+  /** Scratch for parsed numbers: price, quantity, quote hi, quote lo. */
+  private readonly num = new Float64Array(4);
 
   ingest(trade: RawTrade): RejectReason | undefined {
     let s = this.lastIndex;
@@ -144,15 +144,10 @@ class Engine extends EngineState implements KlineEngine {
     const p = dp === pd ? price : price * POW10[dp - pd]!;
     const q = dq === qd ? qty : qty * POW10[dq - qd]!;
     if (p > MAX_EXACT || q > MAX_EXACT) return this.reject("out_of_range");
-    // The exact quote p * q = ph + pl (Dekker's TwoProduct, as decimal.ts's twoProduct, kept in registers).
-    const ph = p * q;
-    let c = SPLITTER * p;
-    const ah = c - (c - p);
-    const al = p - ah;
-    c = SPLITTER * q;
-    const bh = c - (c - q);
-    const bl = q - bh;
-    const pl = ah * bh - ph + ah * bl + al * bh + al * bl;
+    const num = this.num;
+    twoProduct(p, q, num, 2);
+    const ph = num[2]!;
+    const pl = num[3]!;
     if (ph >= MAX_TRADE_QUOTE) return this.reject("out_of_range");
     const cls = this.ids.classify(s, first, last);
     if (cls === IdClass.Duplicate) return this.reject("duplicate");
