@@ -3,15 +3,19 @@
  * per trade (see engine-api.ts for the contract).
  *
  * Hot path: a trade updates only its symbol's pending accumulator P0, which
- * covers the current base bucket (1 s when 1s is configured, else 1 min). When
- * the bucket changes (and on pull, advanceTime, closeAll or a late trade) P0 is
- * folded into the shortest interval's slot (1s) and into a second accumulator
- * P1 (the running minute), which is folded into the 1m..1M slots when its
- * minute changes or when a pull (advanceTime, closeAll, a late trade) needs
- * them current. So a trade costs about one kline update, a second two, and the
+ * covers the current base bucket (1 s when 1s is configured, else 1 min).
+ * When a trade of a later bucket arrives, the bucket is over: P0 goes straight
+ * into the closed store as the shortest interval's closed kline (merged with
+ * what a pull had already folded into the slot) and into a second
+ * accumulator P1 (the running minute). On pull, advanceTime, closeAll or a
+ * late trade P0 is folded into the slot instead (the kline stays open). P1 is
+ * folded into the 1m..1M slots when its minute changes or when a pull
+ * (advanceTime, closeAll, a late trade) needs them current. So a trade costs
+ * about one accumulator update, a second one row copy and one merge, and the
  * long intervals are touched once a minute or once a pull. Every interval's
  * klines nest in these buckets (offsets are whole minutes). Versions are
- * stamped at fold time.
+ * stamped at fold time. Trades come parsed (`ingestParsed`: symbol index and
+ * scaled integers) or as decimal strings (`ingest` parses them, then the same).
  *
  * Open/close are the prices of the lowest/highest trade id, so the order in
  * which trades and accumulators merge does not change the result. Trades of
