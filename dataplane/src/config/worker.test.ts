@@ -32,6 +32,7 @@ test("defaults: one shard owning every symbol, all 16 intervals, live spot trade
   assert.equal(c.drainMs, 5000);
   assert.equal(c.emptyKlines, true);
   assert.equal(c.utcOffsetMinutes, 0);
+  assert.equal(c.maxRetainedClosed, 2_000_000);
   assert.equal(c.common.logLevel, "info");
   assert.equal(c.common.traceSampleRatio, 1);
   assert.equal(c.common.metricsPort, 9464);
@@ -129,6 +130,7 @@ test("invalid values are rejected naming the key and the value", () => {
   rejects({ ...BASE, KLAGG_EMPTY_KLINES: "maybe" }, "KLAGG_EMPTY_KLINES", /true or false/);
   rejects({ ...BASE, KLAGG_REPLAY_SPEED: "-1", KLAGG_SOURCE: "replay:a" }, "KLAGG_REPLAY_SPEED", /between 0/);
   rejects({ ...BASE, KLAGG_WORKER_NAME: "a b" }, "KLAGG_WORKER_NAME", /letters, digits/);
+  rejects({ ...BASE, KLAGG_MAX_RETAINED_CLOSED: "10" }, "KLAGG_MAX_RETAINED_CLOSED", /between 1000 and/);
   rejects({ ...BASE, KLAGG_TRACE_SAMPLE_RATIO: "1.5" }, "KLAGG_TRACE_SAMPLE_RATIO", /between 0 and 1/);
   rejects({ ...BASE, KLAGG_LOG_LEVEL: "loud" }, "KLAGG_LOG_LEVEL", /must be one of debug/);
   rejects({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: "jaeger:4318" }, "OTEL_EXPORTER_OTLP_ENDPOINT", /http/);

@@ -53,6 +53,8 @@ export interface WorkerConfig {
   readonly emptyKlines: boolean;
   /** KLAGG_TIMEZONE as minutes east of UTC (applied to 1d and longer intervals). */
   readonly utcOffsetMinutes: number;
+  /** KLAGG_MAX_RETAINED_CLOSED: most closed klines held until the gateway acks them (176 bytes each). */
+  readonly maxRetainedClosed: number;
 }
 
 /** Parses KLAGG_SYMBOLS: upper-cased, valid, unique, at least one. */
@@ -187,5 +189,6 @@ export function parseWorkerConfig(src: ConfigSource): Readonly<WorkerConfig> {
     drainMs: r.durationMs("KLAGG_DRAIN", 5000, 0),
     emptyKlines: r.bool("KLAGG_EMPTY_KLINES", true),
     utcOffsetMinutes: parseUtcOffset(src),
+    maxRetainedClosed: r.int("KLAGG_MAX_RETAINED_CLOSED", 2_000_000, 1000, 1_000_000_000),
   });
 }

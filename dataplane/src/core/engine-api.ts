@@ -23,6 +23,12 @@ export interface EngineOptions {
   readonly graceMs: number;
   /** UTC offset in minutes applied to 1d and longer intervals (Binance `timeZone`). Default 0. */
   readonly utcOffsetMinutes: number;
+  /**
+   * Most closed klines held for acknowledgement (one 176-byte row each). Beyond it the oldest is forgotten
+   * even if unacknowledged, and counted (`closedDropped`): a bound on memory while the gateway cannot ack
+   * (e.g. Kafka down), instead of growing until the process dies. Default: no bound.
+   */
+  readonly maxRetainedClosed?: number;
 }
 
 /** What a pull returns: the klines the caller has not acknowledged. */
@@ -74,6 +80,8 @@ export interface EngineStats {
   readonly missingTradeIds: number;
   readonly openKlines: number;
   readonly retainedClosed: number;
+  /** Closed klines forgotten unacknowledged because `maxRetainedClosed` was reached. */
+  readonly closedDropped: number;
   /** Empty klines not emitted because a quiet stretch exceeded the engine's cap per step. */
   readonly emptyKlinesSkipped: number;
 }

@@ -123,3 +123,30 @@ test("seconds without trades between two trades become empty klines at the previ
   }
   assert.equal(kline(klines, "1m", 0).close, "105.00");
 });
+
+test("with a retention bound, the oldest unacknowledged closed klines are forgotten and counted", () => {
+  assert.throws(() => engineWith({ maxRetainedClosed: 0 }), /maxRetainedClosed 0 must be a positive integer/);
+  const e = engineWith({ intervals: ["1s"], maxRetainedClosed: 10 });
+  const bounded = engineWith({ intervals: ["1s"] });
+  const trades = Array.from({ length: 30 }, (_, i) => trade(i + 1, i * 1000 + 10, `${100 + i}.00`));
+  ingestAll(e, trades);
+  ingestAll(bounded, trades);
+  assert.deepEqual([e.stats().retainedClosed, e.stats().closedDropped], [10, 19]);
+  assert.deepEqual([bounded.stats().retainedClosed, bounded.stats().closedDropped], [29, 0]);
+  const byOpen = (a: { openTime: number }, b: { openTime: number }): number => a.openTime - b.openTime;
+  const closed = e
+    .pull(e.epoch, 0)
+    .klines.filter((k) => k.closed)
+    .sort(byOpen);
+  assert.deepEqual(
+    closed.map((k) => k.openTime - T0),
+    Array.from({ length: 10 }, (_, i) => (19 + i) * 1000),
+    "the newest ten are kept",
+  );
+  const strip = ({ version: _, ...k }: { version: number }): object => k;
+  const all = bounded
+    .pull(bounded.epoch, 0)
+    .klines.filter((k) => k.closed)
+    .sort(byOpen);
+  assert.deepEqual(closed.map(strip), all.slice(-10).map(strip), "and they are intact");
+});

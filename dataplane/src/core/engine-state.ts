@@ -71,6 +71,9 @@ export class EngineState {
   protected emptySkipped = 0;
   /** Slots with a kline (open klines). */
   protected openCount = 0;
+  private readonly maxRetained: number;
+  /** Closed klines forgotten unacknowledged at the retention bound. */
+  protected closedDropped = 0;
 
   constructor(opts: EngineOptions) {
     if (!Number.isSafeInteger(opts.epoch) || opts.epoch < 0 || opts.epoch * 1000 > MAX_EXACT) {
@@ -105,6 +108,11 @@ export class EngineState {
     this.epoch = opts.epoch;
     this.version = opts.epoch * 1000;
     this.graceMs = opts.graceMs;
+    const max = opts.maxRetainedClosed ?? Infinity;
+    if (!(max >= 1) || (max !== Infinity && !Number.isSafeInteger(max))) {
+      throw new RangeError(`engine maxRetainedClosed ${max} must be a positive integer`);
+    }
+    this.maxRetained = max;
     this.emptyKlines = opts.emptyKlines;
     this.priceDec = new Int8Array(nSym).fill(-1);
     this.qtyDec = new Int8Array(nSym).fill(-1);
@@ -128,10 +136,14 @@ export class EngineState {
     this.log.record(j);
   }
 
-  /** Gives closed row r a new version. */
+  /** Gives closed row r a new version (and keeps the closed store within its bound). */
   protected stampRow(r: number): void {
     this.closed.rows.d[r * W + F.Version] = ++this.version;
     this.log.record(~r); // -r - 1, in int32 arithmetic (-0 for row 0 would deoptimize)
+    if (this.closed.size > this.maxRetained) {
+      this.closed.removeOldest(); // the change log entry of a forgotten row is skipped (its Slot is -1)
+      this.closedDropped++;
+    }
   }
 
   /** The slot (row) of interval k of symbol s. */

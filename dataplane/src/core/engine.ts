@@ -250,6 +250,7 @@ class Engine extends EngineState implements KlineEngine {
       missingTradeIds: this.ids.missing,
       openKlines: this.openCount,
       retainedClosed: this.closed.size,
+      closedDropped: this.closedDropped,
       emptyKlinesSkipped: this.emptySkipped,
     };
   }

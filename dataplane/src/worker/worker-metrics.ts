@@ -86,6 +86,12 @@ export function createWorkerMetrics(registry: Registry, stats: () => EngineStats
     "retainedClosed",
     false,
   );
+  fromStats(
+    "klagg_worker_closed_klines_dropped_total",
+    "Closed klines forgotten unacknowledged at the retention bound (KLAGG_MAX_RETAINED_CLOSED).",
+    "closedDropped",
+    true,
+  );
   const pullSeconds = new Histogram({
     name: "klagg_worker_pull_duration_seconds",
     help: "Time to answer one Pull (engine pull, conversion, writing every chunk).",

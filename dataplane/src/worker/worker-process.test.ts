@@ -203,3 +203,36 @@ test("on the trades clock, newer trades of one symbol close another symbol's qui
     await w.stop();
   }
 });
+
+test("a worker past its retention bound drops the oldest unacknowledged closed klines with an ERROR and a metric", async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger("worker", {
+    level: "error",
+    sink: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+  });
+  // 1,300 seconds of trades close 1,299 1s klines: beyond the bound of 1,000, as nothing is acked.
+  const source = new ScriptSource((sink) => {
+    for (let i = 0; i < 1300; i++) sink.onTrade(trade("BTCUSDT", i + 1, T0 + i * 1000));
+  }, "wait");
+  const w = new WorkerProcess({
+    config: config({ KLAGG_INTERVALS: "1s", KLAGG_MAX_RETAINED_CLOSED: "1000" }),
+    source,
+    log,
+    clock: "trades",
+  });
+  await w.start();
+  try {
+    for (let i = 0; i < 100 && !lines.some((l) => l.alert === "KLAGG_WORKER_RETENTION_FULL"); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const alert = lines.find((l) => l.alert === "KLAGG_WORKER_RETENTION_FULL");
+    assert.ok(alert, "an ERROR with the alert code");
+    assert.equal(alert.level, "error");
+    assert.deepEqual([alert.dropped, alert.bound], [299, 1000]);
+    const text = await (await fetch(`http://127.0.0.1:${w.metricsPort}/metrics`)).text();
+    assert.match(text, /klagg_worker_closed_klines_dropped_total\{service="klagg-worker"\} 299/);
+    assert.match(text, /klagg_worker_retained_closed_klines\{service="klagg-worker"\} 1000/);
+  } finally {
+    await w.stop();
+  }
+});

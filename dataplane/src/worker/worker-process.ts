@@ -23,6 +23,9 @@ import { createWorkerMetrics, type WorkerMetrics } from "./worker-metrics.js";
 
 /** How often quiet symbols' klines are closed from the wall clock (live sources only). */
 const ADVANCE_INTERVAL_MS = 250;
+const DROPPED_LOG_INTERVAL_MS = 5000;
+/** Stable alert code (log field `alert`): the worker forgets unacknowledged closed klines (the gateway cannot ack). */
+export const ALERT_RETENTION_FULL = "KLAGG_WORKER_RETENTION_FULL";
 /** How often the drain checks whether a pull acked everything. */
 const DRAIN_POLL_MS = 20;
 
@@ -64,6 +67,9 @@ export class WorkerProcess {
   private readonly sourceAbort = new AbortController();
   private readonly clock: "wall" | "trades";
   private maxTradeTime = 0;
+  /** Closed klines dropped at the retention bound, as last reported. */
+  private droppedReported = 0;
+  private droppedReportedAt = 0;
   private readonly closeAllOnEnd: boolean;
   private state: State = "new";
   private sourceEnded = false;
@@ -90,6 +96,7 @@ export class WorkerProcess {
       emptyKlines: c.emptyKlines,
       graceMs: c.graceMs,
       utcOffsetMinutes: c.utcOffsetMinutes,
+      maxRetainedClosed: c.maxRetainedClosed,
     });
     this.registry = opts.registry ?? createRegistry("klagg-worker");
     this.metrics = createWorkerMetrics(this.registry, () => this.engine.stats());
@@ -175,6 +182,22 @@ export class WorkerProcess {
   private advanceClock(): void {
     const t = this.clock === "wall" ? this.now() : this.maxTradeTime;
     if (t > 0) this.engine.advanceTime(t);
+    this.reportDropped();
+  }
+
+  /** An ERROR (at most one per 5 s) while closed klines are dropped unacknowledged at the retention bound. */
+  private reportDropped(): void {
+    const dropped = this.engine.stats().closedDropped;
+    const now = this.now();
+    if (dropped === this.droppedReported || now - this.droppedReportedAt < DROPPED_LOG_INTERVAL_MS) return;
+    this.log.error("retention bound reached: dropping unacknowledged closed klines", {
+      alert: ALERT_RETENTION_FULL,
+      dropped: dropped - this.droppedReported,
+      dropped_total: dropped,
+      bound: this.opts.config.maxRetainedClosed,
+    });
+    this.droppedReported = dropped;
+    this.droppedReportedAt = now;
   }
 
   private sink(): TradeSink {
