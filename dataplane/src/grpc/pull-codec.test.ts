@@ -3,41 +3,11 @@ import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PullChunkSchema } from "../gen/klagg/v1/worker_pb.js";
 import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
-import { INTERVALS, type KlineRecord } from "../core/types.js";
+import type { KlineRecord } from "../core/types.js";
 import { decodePullChunk, DecodeError } from "./pull-decoder.js";
 import { encodePullChunk, type ChunkHead } from "./pull-encoder.js";
 import { toProtoKline } from "./kline-proto.js";
-
-/** Deterministic pseudo-random records covering edge values (zeros, -1 ids, big versions, non-ASCII). */
-function records(n: number, seed = 1): KlineRecord[] {
-  let x = seed;
-  const rnd = (m: number): number => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % m;
-  };
-  const dec = (): string => (rnd(5) === 0 ? "" : `${rnd(100000)}.${String(rnd(1e8)).padStart(8, "0")}`);
-  const big = (): number =>
-    [0, 1, 127, 128, 2 ** 31, 2 ** 49 - 1, 2 ** 52 + 7, Number.MAX_SAFE_INTEGER][rnd(8)]!;
-  return Array.from({ length: n }, (_, i) => ({
-    symbol: ["BTCUSDT", "币安人生USDT", "", `S${i}`][rnd(4)]!,
-    interval: INTERVALS[rnd(16)]!,
-    openTime: big(),
-    closeTime: big(),
-    open: dec(),
-    high: dec(),
-    low: dec(),
-    close: dec(),
-    volume: dec(),
-    quoteVolume: dec() + "1234567",
-    trades: big(),
-    takerBuyVolume: dec(),
-    takerBuyQuoteVolume: dec(),
-    firstTradeId: rnd(3) === 0 ? -1 : big(),
-    lastTradeId: rnd(3) === 0 ? -1 : big(),
-    closed: rnd(2) === 0,
-    version: big(),
-  }));
-}
+import { randomRecords } from "./random-records.test-helper.js";
 
 function viaProtobufEs(
   head: ChunkHead,
@@ -68,7 +38,7 @@ const HEAD: ChunkHead = {
 };
 
 test("encoding is byte-identical to protobuf-es toBinary, edge values included", () => {
-  const recs = records(500);
+  const recs = randomRecords(500);
   const symbols = ["BTCUSDT", "", "币安人生USDT"];
   const mine = encodePullChunk(HEAD, true, 3, recs, 0, recs.length, symbols);
   assert.deepEqual(
@@ -81,7 +51,7 @@ test("encoding is byte-identical to protobuf-es toBinary, edge values included",
 });
 
 test("encoding a sub-range writes exactly those klines", () => {
-  const recs = records(50, 7);
+  const recs = randomRecords(50, 7);
   const bytes = encodePullChunk(HEAD, false, 1, recs, 10, 20, []);
   assert.deepEqual(
     new Uint8Array(bytes),
@@ -90,7 +60,7 @@ test("encoding a sub-range writes exactly those klines", () => {
 });
 
 test("decoding equals protobuf-es fromBinary", () => {
-  const recs = records(500, 3);
+  const recs = randomRecords(500, 3);
   const bytes = toBinary(PullChunkSchema, viaProtobufEs(HEAD, true, 2, recs, ["A", "币"]));
   assert.deepEqual(decodePullChunk(bytes), fromBinary(PullChunkSchema, bytes));
 });
@@ -105,7 +75,7 @@ function varint(n: number): number[] {
 }
 
 test("decoding skips unknown fields of a newer schema", () => {
-  const k = toBinary(KlineSchema, toProtoKline(records(1, 9)[0]!));
+  const k = toBinary(KlineSchema, toProtoKline(randomRecords(1, 9)[0]!));
   // Kline + unknown field 30 (varint) + unknown field 31 (bytes), inside a chunk with unknown field 20 (fixed64).
   const kline = Buffer.concat([
     Buffer.from(k),
@@ -125,7 +95,7 @@ test("decoding skips unknown fields of a newer schema", () => {
 });
 
 test("truncated or corrupt bytes are rejected with a DecodeError, never a partial chunk", () => {
-  const bytes = encodePullChunk(HEAD, true, 0, records(3, 5), 0, 3, []);
+  const bytes = encodePullChunk(HEAD, true, 0, randomRecords(3, 5), 0, 3, []);
   // (A cut exactly between two fields is a valid shorter message in protobuf; gRPC's length-prefixed frames
   // prevent that case on the wire, and the client still requires the `last` chunk.)
   for (const cut of [6, Math.floor(bytes.length / 2), bytes.length - 1]) {

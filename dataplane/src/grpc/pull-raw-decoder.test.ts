@@ -3,42 +3,12 @@ import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
 import { PullChunkSchema } from "../gen/klagg/v1/worker_pb.js";
-import { INTERVALS, type KlineRecord } from "../core/types.js";
 import { decodePullChunk, DecodeError } from "./pull-decoder.js";
 import { encodePullChunk, type ChunkHead } from "./pull-encoder.js";
 import { decodePullChunkRaw } from "./pull-raw-decoder.js";
 import { RawKlineList } from "./raw-klines.js";
 import { toProtoKline } from "./kline-proto.js";
-
-/** Deterministic records with edge values: empty and non-ASCII symbols, -1 trade ids, 2^53-1, closed or not. */
-function records(n: number, seed = 1): KlineRecord[] {
-  let x = seed;
-  const rnd = (m: number): number => {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    return x % m;
-  };
-  const dec = (): string => (rnd(5) === 0 ? "" : `${rnd(100000)}.${String(rnd(1e8)).padStart(8, "0")}`);
-  const big = (): number => [0, 1, 127, 128, 2 ** 31, 2 ** 52 + 7, Number.MAX_SAFE_INTEGER][rnd(7)]!;
-  return Array.from({ length: n }, (_, i) => ({
-    symbol: ["BTCUSDT", "币安人生USDT", "", `S${i}`][rnd(4)]!,
-    interval: INTERVALS[rnd(16)]!,
-    openTime: big(),
-    closeTime: big(),
-    open: dec(),
-    high: dec(),
-    low: dec(),
-    close: dec(),
-    volume: dec(),
-    quoteVolume: dec(),
-    trades: big(),
-    takerBuyVolume: dec(),
-    takerBuyQuoteVolume: dec(),
-    firstTradeId: rnd(3) === 0 ? -1 : big(),
-    lastTradeId: rnd(3) === 0 ? -1 : big(),
-    closed: rnd(2) === 0,
-    version: big(),
-  }));
-}
+import { randomRecords } from "./random-records.test-helper.js";
 
 const HEAD: ChunkHead = {
   worker: "w-7",
@@ -50,7 +20,7 @@ const HEAD: ChunkHead = {
 const utf8 = new TextDecoder();
 
 test("each raw kline's bytes equal protobuf-es toBinary of the kline the full decoder returns", () => {
-  const recs = records(400);
+  const recs = randomRecords(400);
   const chunk = encodePullChunk(HEAD, true, 0, recs, 0, recs.length, ["A"]);
   const list = new RawKlineList(8);
   decodePullChunkRaw(chunk, list);
@@ -70,7 +40,7 @@ test("each raw kline's bytes equal protobuf-es toBinary of the kline the full de
 });
 
 test("the chunk's answer fields equal what the full decoder reads", () => {
-  const recs = records(3, 2);
+  const recs = randomRecords(3, 2);
   const chunk = encodePullChunk(HEAD, true, 5, recs, 0, 3, ["BTCUSDT", "", "币"]);
   const head = decodePullChunkRaw(chunk, new RawKlineList());
   const ref = decodePullChunk(chunk);
@@ -87,7 +57,7 @@ test("the chunk's answer fields equal what the full decoder reads", () => {
 });
 
 test("several chunks append to one list, each kline pointing into its own chunk", () => {
-  const recs = records(30, 3);
+  const recs = randomRecords(30, 3);
   const list = new RawKlineList(1);
   const a = encodePullChunk(HEAD, false, 0, recs, 0, 10, []);
   const b = encodePullChunk(HEAD, true, 1, recs, 10, 30, []);
@@ -103,7 +73,7 @@ test("several chunks append to one list, each kline pointing into its own chunk"
 test("the raw bytes keep unknown fields of a newer schema and the keys are still found", () => {
   const k = toBinary(
     KlineSchema,
-    create(KlineSchema, { ...toProtoKline(records(1, 9)[0]!), symbol: "ETHUSDT" }),
+    create(KlineSchema, { ...toProtoKline(randomRecords(1, 9)[0]!), symbol: "ETHUSDT" }),
   );
   const kline = Buffer.concat([Buffer.from(k), Buffer.from([0xf0, 0x01, 0x05])]); // unknown field 30 = 5
   const chunk = Buffer.concat([
@@ -120,7 +90,7 @@ test("the raw bytes keep unknown fields of a newer schema and the keys are still
 });
 
 test("truncated or corrupt bytes are a DecodeError, like the full decoder's", () => {
-  const bytes = encodePullChunk(HEAD, true, 0, records(3, 5), 0, 3, []);
+  const bytes = encodePullChunk(HEAD, true, 0, randomRecords(3, 5), 0, 3, []);
   for (const cut of [6, Math.floor(bytes.length / 2), bytes.length - 1]) {
     assert.throws(
       () => decodePullChunkRaw(bytes.subarray(0, cut), new RawKlineList()),
