@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { INTERVALS } from "../core/types.js";
 import type { PullChunk, PullRequest } from "../gen/klagg/v1/worker_pb.js";
 import { FakeEngine } from "./fake-engine.test-helper.js";
+import { pullRawChunks } from "./raw-pull.test-helper.js";
 import { fromProtoKline } from "./kline-proto.js";
 import { SYMBOLS_PER_CHUNK, type PullInfo } from "./pull-handler.js";
 import { pullChunkCodec, workerServiceDefinition, workerServiceWireDefinition } from "./service-def.js";
@@ -152,33 +153,14 @@ describe("pull protocol on a large state", () => {
 
   test("every chunk on the wire is well under 4 MiB and honours max_klines_per_chunk", async () => {
     // A raw client sees the individual chunks and their encoded size.
-    const Raw = grpc.makeGenericClientConstructor(workerServiceDefinition, "WorkerService");
-    const raw = new Raw(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    try {
-      const req: PullRequest = {
-        $typeName: "klagg.v1.PullRequest",
-        epoch: 0n,
-        ackVersion: 0n,
-        sinceVersion: 0n,
-        maxKlinesPerChunk: 700,
-      };
-      const chunks: PullChunk[] = await new Promise((resolve, reject) => {
-        const got: PullChunk[] = [];
-        const call = raw["pull"]!(req) as grpc.ClientReadableStream<PullChunk>;
-        call.on("data", (c: PullChunk) => got.push(c));
-        call.on("error", reject);
-        call.on("end", () => resolve(got));
-      });
-      assert.equal(chunks.length, Math.ceil(32_000 / 700));
-      chunks.forEach((c, i) => {
-        assert.equal(c.chunkIndex, i);
-        assert.equal(c.last, i === chunks.length - 1);
-        assert.ok(c.klines.length <= 700);
-        assert.ok(pullChunkCodec.serialize(c).length < 1024 * 1024);
-      });
-    } finally {
-      raw.close();
-    }
+    const chunks = await pullRawChunks(`127.0.0.1:${port}`, 700);
+    assert.equal(chunks.length, Math.ceil(32_000 / 700));
+    chunks.forEach((c, i) => {
+      assert.equal(c.chunkIndex, i);
+      assert.equal(c.last, i === chunks.length - 1);
+      assert.ok(c.klines.length <= 700);
+      assert.ok(pullChunkCodec.serialize(c).length < 1024 * 1024);
+    });
   });
 
   test("a 10% change after the ack sends only the changed klines", async () => {

@@ -5,13 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import * as grpc from "@grpc/grpc-js";
 import { createEngine } from "../core/engine.js";
 import type { KlineEngine } from "../core/engine-api.js";
 import { INTERVALS } from "../core/types.js";
-import type { PullChunk, PullRequest } from "../gen/klagg/v1/worker_pb.js";
 import { fromProtoKline } from "./kline-proto.js";
-import { workerServiceDefinition } from "./service-def.js";
+import { pullRawChunks } from "./raw-pull.test-helper.js";
 import { WorkerClient } from "./worker-client.js";
 import { WorkerGrpcServer } from "./worker-server.js";
 
@@ -79,32 +77,13 @@ describe("row-encoded pull answers over gRPC", () => {
   });
 
   test("chunks honour max_klines_per_chunk and stay under 1 MiB", async () => {
-    const Raw = grpc.makeGenericClientConstructor(workerServiceDefinition, "WorkerService");
-    const raw = new Raw(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    try {
-      const req: PullRequest = {
-        $typeName: "klagg.v1.PullRequest",
-        epoch: 0n,
-        ackVersion: 0n,
-        maxKlinesPerChunk: 300,
-        sinceVersion: 0n,
-      };
-      const chunks: PullChunk[] = await new Promise((resolve, reject) => {
-        const got: PullChunk[] = [];
-        const call = raw["pull"]!(req) as grpc.ClientReadableStream<PullChunk>;
-        call.on("data", (c: PullChunk) => got.push(c));
-        call.on("error", reject);
-        call.on("end", () => resolve(got));
-      });
-      const total = twin.pull(0, 0).klines.length;
-      assert.equal(chunks.length, Math.ceil(total / 300));
-      chunks.forEach((c, i) => {
-        assert.equal(c.chunkIndex, i);
-        assert.equal(c.last, i === chunks.length - 1);
-        assert.ok(c.klines.length <= 300);
-      });
-    } finally {
-      raw.close();
-    }
+    const chunks = await pullRawChunks(`127.0.0.1:${port}`, 300);
+    const total = twin.pull(0, 0).klines.length;
+    assert.equal(chunks.length, Math.ceil(total / 300));
+    chunks.forEach((c, i) => {
+      assert.equal(c.chunkIndex, i);
+      assert.equal(c.last, i === chunks.length - 1);
+      assert.ok(c.klines.length <= 300);
+    });
   });
 });
