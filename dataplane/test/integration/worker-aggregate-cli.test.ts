@@ -11,18 +11,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { binanceData } from "../support/shared-data.js";
 
 /** dataplane/dist/test/integration -> the repository root. */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const CLI = join(ROOT, "dataplane/dist/src/cli/main.js");
-const DATA = resolve(ROOT, "../shared/data/binance");
-
-function data(rel: string): string {
-  const p = join(DATA, rel);
-  if (!existsSync(p))
-    throw new Error(`Binance test data missing: ${p} (expected ../shared/data/binance next to the repo)`);
-  return p;
-}
 
 /** Rows of a kline CSV by open time (a header row, if any, skipped). */
 function rows(path: string): Map<number, string> {
@@ -59,7 +52,7 @@ function assertCovered(produced: Map<number, string>, official: Map<number, stri
 test("usdm capture: 1m klines 23:55-23:59 and the 3m kline 23:57 equal the official ones", async () => {
   const { dir, stderr } = await aggregate([
     "--input",
-    data("ws-captures/usdm-btcusdt-20240808.gz"),
+    binanceData("ws-captures/usdm-btcusdt-20240808.gz"),
     "--intervals",
     "1m,3m,5m,1h,1d",
   ]);
@@ -68,7 +61,7 @@ test("usdm capture: 1m klines 23:55-23:59 and the 3m kline 23:57 equal the offic
     assert.match(stderr, /trades: +21313 aggregated/);
     assert.match(stderr, /rejected: 0/);
     const m1 = rows(join(dir, "BTCUSDT-1m.csv"));
-    assertCovered(m1, rows(data("klines/usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv")), [
+    assertCovered(m1, rows(binanceData("klines/usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv")), [
       "2024-08-08T23:55:00Z",
       "2024-08-08T23:56:00Z",
       "2024-08-08T23:57:00Z",
@@ -77,7 +70,7 @@ test("usdm capture: 1m klines 23:55-23:59 and the 3m kline 23:57 equal the offic
     ]);
     assertCovered(
       rows(join(dir, "BTCUSDT-3m.csv")),
-      rows(data("klines/usdm-BTCUSDT-3m-2024-08-08T2330-0030.csv")),
+      rows(binanceData("klines/usdm-BTCUSDT-3m-2024-08-08T2330-0030.csv")),
       ["2024-08-08T23:57:00Z"],
     );
     // The partly covered first minute must NOT match: the comparison is not vacuous.
@@ -85,7 +78,7 @@ test("usdm capture: 1m klines 23:55-23:59 and the 3m kline 23:57 equal the offic
     assert.ok(m1.has(partial));
     assert.notEqual(
       m1.get(partial),
-      rows(data("klines/usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv")).get(partial),
+      rows(binanceData("klines/usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv")).get(partial),
     );
     for (const iv of ["5m", "1h", "1d"])
       assert.ok(existsSync(join(dir, `BTCUSDT-${iv}.csv`)), `${iv} file written`);
@@ -97,9 +90,9 @@ test("usdm capture: 1m klines 23:55-23:59 and the 3m kline 23:57 equal the offic
 test("spot captures of two days: the 5m klines 23:55 and 00:00 equal the official ones", async () => {
   const { dir, stderr } = await aggregate([
     "--input",
-    data("ws-captures/spot-btcusdt-20240808.gz"),
+    binanceData("ws-captures/spot-btcusdt-20240808.gz"),
     "--input",
-    data("ws-captures/spot-btcusdt-20240809.gz"),
+    binanceData("ws-captures/spot-btcusdt-20240809.gz"),
     "--intervals",
     "1m,3m,5m,1h,1d",
   ]);
@@ -107,7 +100,7 @@ test("spot captures of two days: the 5m klines 23:55 and 00:00 equal the officia
     assert.match(stderr, /market spot/);
     assert.match(stderr, /trades: +19904 aggregated/);
     const produced = rows(join(dir, "BTCUSDT-5m.csv"));
-    assertCovered(produced, rows(data("klines/spot-BTCUSDT-5m-2024-08-08T2330-0030.csv")), [
+    assertCovered(produced, rows(binanceData("klines/spot-BTCUSDT-5m-2024-08-08T2330-0030.csv")), [
       "2024-08-08T23:55:00Z",
       "2024-08-09T00:00:00Z",
     ]);

@@ -8,23 +8,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatKlineCsvRow } from "../../src/core/kline-csv.js";
 import { fromProtoKline } from "../../src/grpc/kline-proto.js";
 import { WorkerClient, type PullResult } from "../../src/grpc/worker-client.js";
+import { binanceData } from "../support/shared-data.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const CLI = join(ROOT, "dataplane/dist/src/cli/main.js");
-const DATA = resolve(ROOT, "../shared/data/binance");
-
-function data(rel: string): string {
-  const p = join(DATA, rel);
-  if (!existsSync(p))
-    throw new Error(`Binance test data missing: ${p} (expected ../shared/data/binance next to the repo)`);
-  return p;
-}
 
 test("a replaying worker serves the official klines over gRPC and drains on SIGTERM", async () => {
   const child = spawn(
@@ -40,7 +33,7 @@ test("a replaying worker serves the official klines over gRPC and drains on SIGT
       "--market",
       "usdm",
       "--source",
-      `replay:${data("ws-captures/usdm-btcusdt-20240808.gz")}`,
+      `replay:${binanceData("ws-captures/usdm-btcusdt-20240808.gz")}`,
       "--replay-speed",
       "0",
       "--grpc-host",
@@ -104,9 +97,10 @@ test("a replaying worker serves the official klines over gRPC and drains on SIGT
     );
 
     const official = new Map<number, string>();
-    for (const line of readFileSync(data("klines/usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv"), "utf8").split(
-      "\n",
-    )) {
+    for (const line of readFileSync(
+      binanceData("klines/usdm-BTCUSDT-1m-2024-08-08T2330-0030.csv"),
+      "utf8",
+    ).split("\n")) {
       if (/^\d/.test(line)) official.set(Number(line.slice(0, line.indexOf(","))), line.trim());
     }
     for (let t = Date.parse("2024-08-08T23:55:00Z"); t <= Date.parse("2024-08-08T23:59:00Z"); t += 60_000) {
