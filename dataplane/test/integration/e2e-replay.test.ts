@@ -88,7 +88,10 @@ const CASES: Case[] = [
   },
 ];
 
-/** Runs `klagg local` to completion; resolves with its exit code and stderr. */
+/**
+ * Runs `klagg local` named `marker` with two workers replaying as fast as possible until done (plus `args`);
+ * resolves with its exit code and stderr.
+ */
 function runLocal(
   args: string[],
   marker: string,
@@ -96,7 +99,8 @@ function runLocal(
   extraEnv: Record<string, string> = {},
 ): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, "local", ...args], {
+    const common = ["--workers", "2", "--speed", "0", "--name", marker, "--exit-when-done", "--view", "none"];
+    const p = spawn(process.execPath, [CLI, "local", ...args, ...common, "--log-level", "info"], {
       env: { ...process.env, ...extraEnv, KLAGG_TEST_MARKER: marker },
       stdio: ["ignore", "ignore", "pipe"],
     });
@@ -197,23 +201,12 @@ for (const c of CASES) {
         "BTCUSDT,ETHUSDT",
         "--intervals",
         intervals,
-        "--workers",
-        "2",
-        "--speed",
-        "0",
         "--redis",
         REDIS_URL,
         "--kafka",
         KAFKA_BROKERS,
         "--kafka-topic",
         topic,
-        "--name",
-        name,
-        "--exit-when-done",
-        "--view",
-        "none",
-        "--log-level",
-        "info",
       ],
       name,
       90_000,
@@ -326,23 +319,12 @@ test("with --clickhouse, the writer stores the covered official klines before kl
         "BTCUSDT,ETHUSDT",
         "--intervals",
         "1m",
-        "--workers",
-        "2",
-        "--speed",
-        "0",
         "--kafka",
         KAFKA_BROKERS,
         "--kafka-topic",
         `klagg.e2e.${name}`,
         "--clickhouse",
         chUrl,
-        "--name",
-        name,
-        "--exit-when-done",
-        "--view",
-        "none",
-        "--log-level",
-        "info",
       ],
       name,
       90_000,
