@@ -17,21 +17,14 @@
  * Run: node --expose-gc dataplane/dist/bench/aggregate.bench.js
  */
 import { loadavg } from "node:os";
-import { computeTradeBars } from "tardis-dev";
 import { parseDecimal } from "../src/core/decimal.js";
 import { createEngine } from "../src/core/engine.js";
 import type { KlineEngine } from "../src/core/engine-api.js";
 import { INTERVALS, type RawTrade, type RejectReason } from "../src/core/types.js";
-import {
-  makeMarket,
-  rawTrades,
-  SYMBOLS,
-  tardisTrades,
-  TRADES_PER_SECOND,
-  type Market,
-} from "./aggregate-market.js";
-import { intervalLengthMs, parseInterval } from "../src/core/intervals.js";
+import { parseInterval } from "../src/core/intervals.js";
 import { PullAnswerBuilder, type AnswerOptions } from "../src/grpc/pull-answer.js";
+import { makeMarket, rawTrades, SYMBOLS, TRADES_PER_SECOND, type Market } from "./aggregate-market.js";
+import { TardisPeer } from "./tardis-peer.js";
 
 const TRADES = Number(process.env.BENCH_TRADES ?? 300_000);
 /** Trades between two acknowledging pulls in the throughput runs (a 100 ms gateway tick at ~500k trades/s). */
@@ -201,31 +194,6 @@ function runParseFloor(raw: RawTrade[]): number {
 }
 
 /**
- * Trades per second through tardis-dev: one computeTradeBars computable per symbol and interval. Its input
- * is built for this run only, so the engine's runs do not carry it in their heap.
- */
-function runTardis(m: Market): number {
-  const input = tardisTrades(m);
-  // tardis has no calendar month; 30 days stands in for 1M.
-  const factories = INTERVALS.map((iv) =>
-    computeTradeBars({ kind: "time", interval: intervalLengthMs(iv) || 30 * 86_400_000 }),
-  );
-  const bySymbol = new Map(m.symbols.map((s) => [s, factories.map((f) => f())]));
-  let bars = 0;
-  (globalThis as { gc?: () => void }).gc?.();
-  const t0 = process.cpuUsage();
-  for (const msg of input) {
-    const comps = bySymbol.get(msg.symbol)!;
-    for (let k = 0; k < comps.length; k++) {
-      for (const bar of comps[k]!.compute(msg)) if (bar !== undefined) bars++;
-    }
-  }
-  const s = cpuSeconds(t0);
-  if (bars === 0) throw new Error("tardis produced no bars");
-  return input.length / s;
-}
-
-/**
  * Engine memory per 1,000 symbols once every slot holds a kline, with a pull acking everything every
  * `pullEvery` trades (the gateway's steady state; 0 = one pull at the end, so all closed klines of the
  * run were retained first and the closed store's capacity stays at that peak).
@@ -293,19 +261,30 @@ const best = (a: EngineRate, b: EngineRate): EngineRate => ({
   withPulls: Math.max(a.withPulls, b.withPulls),
   klinesPerPull: b.klinesPerPull,
 });
-// Engine and tardis-dev rounds alternate (best of each), so both see the same machine load: the ratio is
-// then steadier than that of two figures taken seconds apart on a shared machine. The first engine round
-// also warms the JIT.
-// Two untimed rounds first: a worker runs for hours, so the figure is that of optimized code.
+// Engine and tardis-dev rounds alternate (best of each; tardis-dev in a child process, see tardis-peer.ts), so
+// both see the same machine load: the ratio is then steadier than that of two figures taken seconds apart on a
+// shared machine. Two untimed engine rounds first: a worker runs for hours, so the figure is that of optimized
+// code.
 runEngine(market, 2, ACK_EVERY, "wire");
 let parsed = none;
 let tardis = 0;
-for (let round = 0; round < 4; round++) {
-  parsed = best(parsed, runEngine(market, 1, ACK_EVERY, "wire"));
-  if (!engineOnly) tardis = Math.max(tardis, runTardis(market));
+const parsedRounds: number[] = [];
+const tardisRounds: number[] = [];
+const peer = engineOnly ? undefined : TardisPeer.start(TRADES);
+for (let round = 0; round < 6; round++) {
+  const r = runEngine(market, 1, ACK_EVERY, "wire");
+  parsed = best(parsed, r);
+  parsedRounds.push(r.ingest);
+  if (peer) tardisRounds.push(await peer.round());
 }
+peer?.stop();
+tardis = Math.max(...tardisRounds);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 console.log(
   `engine:     ${M(parsed.ingest)} aggregating parsed trades (ingestParsed: exact scaled integers; all 16 intervals; acked every ${ACK_EVERY.toLocaleString()} trades; pulls' CPU left out)`,
+);
+console.log(
+  `            ${M(median(parsedRounds))} median of the ${parsedRounds.length} rounds (best above)`,
 );
 console.log(
   `            ${M(parsed.withPulls)} counting the pulls too (each answers ~${Math.round(parsed.klinesPerPull).toLocaleString()} changed klines, encoded to PullChunk bytes as the worker sends them)`,
@@ -331,10 +310,10 @@ console.log(
 );
 if (engineOnly) process.exit(0);
 console.log(
-  `tardis-dev: ${(tardis / 1e6).toFixed(3)} M trades/s (computeTradeBars, float, one computable per interval; its trades' numbers already parsed)`,
+  `tardis-dev: ${(tardis / 1e6).toFixed(3)} M trades/s (computeTradeBars, float, one computable per interval; its trades' numbers already parsed), median ${(median(tardisRounds) / 1e6).toFixed(3)}`,
 );
 console.log(
-  `ratio:      ${(parsed.ingest / tardis).toFixed(1)}x aggregation (both from parsed numbers), ` +
+  `ratio:      ${(parsed.ingest / tardis).toFixed(1)}x aggregation (both from parsed numbers; ${(median(parsedRounds) / median(tardisRounds)).toFixed(1)}x median to median), ` +
     `${(strings.ingest / tardis).toFixed(1)}x from our decimal strings, ${(parsed.withPulls / tardis).toFixed(1)}x counting our pulls (tardis builds no output)`,
 );
 const steady = engineMemoryPer1000(market, 10_000);
