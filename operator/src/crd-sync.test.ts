@@ -48,6 +48,7 @@ test("withDefaults applies exactly the defaults the CRD declares", () => {
   assert.equal(d.kafka.topic, s["kafka"]!.properties!["topic"]!.default);
   assert.equal(d.clickhouse.user, s["clickhouse"]!.properties!["user"]!.default);
   assert.equal(d.writer.replicas, s["writer"]!.properties!["replicas"]!.default);
+  assert.equal(d.worker.maxRetainedClosed, s["worker"]!.properties!["maxRetainedClosed"]!.default);
   for (const k of ["repository", "tag", "pullPolicy"] as const)
     assert.equal(d.image[k], s["image"]!.properties![k]!.default);
 });

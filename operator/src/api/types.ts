@@ -59,6 +59,8 @@ export interface KlineAggregatorSpec {
     };
   };
   clickhouse: { url: string; user?: string; passwordSecretRef?: SecretRef };
+  /** Worker settings: `maxRetainedClosed` bounds the closed klines a worker holds until acked (176 B each). */
+  worker?: { maxRetainedClosed?: number };
   writer?: { replicas?: number };
   image?: {
     repository?: string;
@@ -136,6 +138,7 @@ export type DefaultedSpec = KlineAggregatorSpec & {
   gateway: Required<NonNullable<KlineAggregatorSpec["gateway"]>>;
   kafka: KlineAggregatorSpec["kafka"] & { topic: string };
   clickhouse: KlineAggregatorSpec["clickhouse"] & { user: string };
+  worker: Required<NonNullable<KlineAggregatorSpec["worker"]>>;
   writer: Required<NonNullable<KlineAggregatorSpec["writer"]>>;
   image: Required<Pick<NonNullable<KlineAggregatorSpec["image"]>, "repository" | "tag" | "pullPolicy">> &
     NonNullable<KlineAggregatorSpec["image"]>;
@@ -161,6 +164,7 @@ export function withDefaults(spec: KlineAggregatorSpec): DefaultedSpec {
     },
     kafka: { ...spec.kafka, topic: spec.kafka.topic ?? "klagg.klines" },
     clickhouse: { ...spec.clickhouse, user: spec.clickhouse.user ?? "default" },
+    worker: { maxRetainedClosed: spec.worker?.maxRetainedClosed ?? 2_000_000 },
     writer: { replicas: spec.writer?.replicas ?? 1 },
     image: {
       ...spec.image,

@@ -72,6 +72,7 @@ export function renderWorkerEnv(
     ...plain("KLAGG_GRPC_PORT", GRPC_PORT),
     ...plain("KLAGG_GRACE", spec.grace),
     ...plain("KLAGG_TIMEZONE", spec.timezone),
+    ...plain("KLAGG_MAX_RETAINED_CLOSED", spec.worker.maxRetainedClosed),
     ...commonEnv(spec, "klagg-worker"),
   ];
 }
