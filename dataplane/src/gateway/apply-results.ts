@@ -123,11 +123,7 @@ export function applyResults(
     const k = raw === undefined ? cands[i]! : undefined;
     const slot = k !== undefined ? state.slotOf(k.symbol, k.interval) : state.slotOfRaw(raw!, idx);
     // The slot's final value is already published and forwarded as a changed slot.
-    if (
-      k !== undefined ? state.slotSrc[slot] === k : state.srcRaw[slot] === raw && state.srcIdx[slot] === idx
-    ) {
-      continue;
-    }
+    if (k !== undefined ? state.holdsKline(slot, k) : state.holdsRaw(slot, raw!, idx)) continue;
     const fwd = forward[candWorker[i]!] === 1;
     const x = scratch.extras[scratch.extraCount];
     if (x === undefined) scratch.extras.push({ kline: k, raw, rawIndex: idx, slot, forward: fwd });

@@ -207,13 +207,22 @@ export class Gateway {
   }
 
   /** How the snapshot bytes were produced so far (bench, tests; see `SnapshotBuilder`). */
-  snapshotStats(): { inPlace: number; relayouts: number; fullCopies: number; buffersAllocated: number } {
+  snapshotStats(): {
+    inPlace: number;
+    relayouts: number;
+    regroups: number;
+    fullCopies: number;
+    buffersAllocated: number;
+    updateBuffersAllocated: number;
+  } {
     const b = this.builder;
     return {
       inPlace: b.inPlace,
       relayouts: b.relayouts,
+      regroups: b.regroups,
       fullCopies: b.fullCopies,
       buffersAllocated: b.buffersAllocated,
+      updateBuffersAllocated: b.updateBuffersAllocated,
     };
   }
 
@@ -308,7 +317,8 @@ export class Gateway {
     const seq = ++this.seq;
     const built = this.builder.build(seq, this.now(), this.scratch.extras, extraCount, this.forward);
     this.state.endTick();
-    kafka?.offer(seq, traceparent, built.entries);
+    if (kafka !== undefined) kafka.offer(seq, traceparent, built.entries);
+    else built.entries.release();
     // Applied and handed off: these versions may be acked with the next pull (with Kafka, `DurableAckPuller`
     // holds the ack until Kafka confirmed this tick: it relies on `offer` coming before this update).
     for (let w = 0; w < this.workers.length; w++) {

@@ -5,49 +5,19 @@
  * Slot index = symbol index x interval count + interval index. Numbers live in
  * typed arrays, decimal strings in preallocated string arrays (the strings are
  * the decoder's own, so storing them copies a pointer). Applying a kline
- * allocates nothing; the tick's changed slots are tracked in a bitmap plus a
- * list, reset after every tick.
+ * allocates nothing; the tick's changed slots are tracked in a slot-indexed
+ * array plus a list, reset after every tick.
  *
  * A slot holds one kline: the one with the highest open time. A kline with an
  * older open time (a late update of, or the close of, the previous period) does
  * not touch the slot; the tick forwards it to Kafka and the update message.
  */
-import type { KlineRecord, Interval } from "../core/types.js";
-import { ByteKeyIndex } from "./byte-key-index.js";
+import type { KlineRecord } from "../core/types.js";
 import type { RawKlines, WireKline } from "./ports.js";
+import { StateLayout } from "./state-layout.js";
 
-/** Symbol and interval order of the table; fixed for the gateway's lifetime. */
-export class StateLayout {
-  readonly nIntervals: number;
-  readonly slotCount: number;
-  private readonly symbolIndex = new Map<string, number>();
-  private readonly intervalIndex = new Map<string, number>();
-  /** The same indexes keyed by UTF-8 bytes (raw klines). */
-  readonly symbolBytes: ByteKeyIndex;
-  readonly intervalBytes: ByteKeyIndex;
-
-  constructor(
-    readonly symbols: readonly string[],
-    readonly intervals: readonly Interval[],
-  ) {
-    symbols.forEach((s, i) => this.symbolIndex.set(s, i));
-    intervals.forEach((iv, i) => this.intervalIndex.set(iv, i));
-    this.nIntervals = intervals.length;
-    this.slotCount = symbols.length * intervals.length;
-    this.symbolBytes = new ByteKeyIndex(symbols);
-    this.intervalBytes = new ByteKeyIndex(intervals);
-  }
-
-  /** Index of `symbol`, or -1 when it is not in the layout. */
-  symbolOf(symbol: string): number {
-    return this.symbolIndex.get(symbol) ?? -1;
-  }
-
-  /** Index of `interval`, or -1 when it is not in the layout. */
-  intervalOf(interval: string): number {
-    return this.intervalIndex.get(interval) ?? -1;
-  }
-}
+// The layout was defined here first; its users import it from either module.
+export { StateLayout } from "./state-layout.js";
 
 /** What applying one kline did. */
 export const enum ApplyOutcome {
@@ -61,16 +31,46 @@ export const enum ApplyOutcome {
   UnknownInterval = 4,
 }
 
-/** The columnar table plus the per-tick change tracking. */
+const EMPTY = new Uint8Array(0);
+
+/** Bits of a slot's flags word (the writer's index + 1 is stored above bit 8). */
+const PRESENT = 1;
+const CLOSED = 2;
+const RAW = 4;
+/**
+ * A slot's record: 64 bytes, one cache line. Float64 fields (index 8 * slot + f). The second half
+ * (int32 index 16 * slot + 8 and on) is the snapshot layout's (`SLOT_TABLE_BASE`).
+ */
+const OPEN_TIME = 0;
+const VERSION = 1;
+/** Int32 fields of the same record (index 16 * slot + f). */
+const FLAGS = 4;
+const FULL_STAMP = 5;
+/** 1 + the slot's index in this tick's changes, 0 when it did not change. */
+const CHANGE = 6;
+/** Int32 stride of a record, and where the snapshot layout's fields start in it (see `SlotTable`). */
+export const SLOT_RECORD_INTS = 16;
+export const SLOT_TABLE_BASE = 8;
+
+/**
+ * The columnar table plus the per-tick change tracking.
+ *
+ * What admitting and applying a kline reads and writes of its slot (open time, version, flags, writer,
+ * full-answer stamp, change index) is one 64-byte record, shared with the snapshot layout (the slot's
+ * byte range in the snapshot), and what the tick needs of each changed slot
+ * is kept per change, in change order: a tick touches one cache line of the table per kline instead of
+ * one per column, which matters when the changes are spread over the whole table.
+ */
 export class GlobalState {
-  readonly present: Uint8Array;
-  readonly openTime: Float64Array;
+  /** The slots' records, as doubles (open time, version) and as int32 (flags, stamp, change, layout). */
+  private readonly recF: Float64Array;
+  /** The same records as int32; the snapshot layout keeps its per-slot fields in them (`SLOT_TABLE_BASE`). */
+  readonly recI: Int32Array;
+  /** Fields kept only for slots written from kline objects (`read`, and encoding them once per change). */
   readonly closeTime: Float64Array;
   readonly trades: Float64Array;
   readonly firstTradeId: Float64Array;
   readonly lastTradeId: Float64Array;
-  readonly version: Float64Array;
-  readonly closed: Uint8Array;
   readonly open: string[];
   readonly high: string[];
   readonly low: string[];
@@ -79,39 +79,42 @@ export class GlobalState {
   readonly quoteVolume: string[];
   readonly takerBuyVolume: string[];
   readonly takerBuyQuoteVolume: string[];
-  /** Index of the worker that last wrote each slot (-1: none). */
-  readonly writer: Int16Array;
-  /** Full-answer stamp of the last full answer that wrote each slot. */
-  private readonly fullStamp: Uint32Array;
 
-  /** 1 for slots changed in the current tick. */
-  readonly changedFlag: Uint8Array;
   /** The changed slots of the current tick, `changedCount` of them, in first-change order. */
   readonly changedList: Int32Array;
   changedCount = 0;
-  /** The wire kline whose values each changed slot holds (for this tick only; cleared by `endTick`). */
-  readonly slotSrc: (WireKline | undefined)[];
   /**
-   * For changed slots written from raw bytes instead: the answer (`srcRaw`) and the kline's
-   * index in it (`srcIdx`). Cleared by `endTick`.
+   * Per change (same index as `changedList`): for a slot written from raw bytes, the number of its
+   * answer in this tick (`rawAnswer`) and its index in it (`changeRawIdx`); -1 and the kline object
+   * (`changeKline`) for a slot written from an object. Numbers, not references, on the raw path: a
+   * reference stored per kline costs a GC write barrier, twice (store, clear). Valid for the tick only.
    */
-  readonly srcRaw: (RawKlines | undefined)[];
-  readonly srcIdx: Int32Array;
-  /** 1 for slots last written from raw bytes: their decimal/number columns are not kept (see `read`). */
-  readonly rawSlot: Uint8Array;
+  readonly changeAnswer: Int32Array;
+  readonly changeRawIdx: Int32Array;
+  readonly changeKline: (WireKline | undefined)[];
+  /** The raw answers of this tick, by number. */
+  private readonly answers: RawKlines[] = [];
+  /** Changes written from kline objects this tick (their references are cleared by `endTick`). */
+  private objectChanges = 0;
+  readonly changeWriter: Int32Array;
+  readonly changeClosed: Uint8Array;
   /** Number of slots that hold a kline. */
   filled = 0;
+  /** The last symbol looked up by its bytes (`slotOfRaw`), and where those bytes were. */
+  private lastSymBuf: Uint8Array = EMPTY;
+  private lastSymOff = 0;
+  private lastSymLen = -1;
+  private lastSym = -1;
 
   constructor(readonly layout: StateLayout) {
     const n = layout.slotCount;
-    this.present = new Uint8Array(n);
-    this.openTime = new Float64Array(n);
+    const rec = new ArrayBuffer(4 * SLOT_RECORD_INTS * n);
+    this.recF = new Float64Array(rec);
+    this.recI = new Int32Array(rec);
     this.closeTime = new Float64Array(n);
     this.trades = new Float64Array(n);
     this.firstTradeId = new Float64Array(n);
     this.lastTradeId = new Float64Array(n);
-    this.version = new Float64Array(n);
-    this.closed = new Uint8Array(n);
     const strings = (): string[] => new Array<string>(n).fill("");
     this.open = strings();
     this.high = strings();
@@ -121,14 +124,12 @@ export class GlobalState {
     this.quoteVolume = strings();
     this.takerBuyVolume = strings();
     this.takerBuyQuoteVolume = strings();
-    this.writer = new Int16Array(n).fill(-1);
-    this.fullStamp = new Uint32Array(n);
-    this.changedFlag = new Uint8Array(n);
     this.changedList = new Int32Array(n);
-    this.slotSrc = new Array<WireKline | undefined>(n).fill(undefined);
-    this.srcRaw = new Array<RawKlines | undefined>(n).fill(undefined);
-    this.srcIdx = new Int32Array(n);
-    this.rawSlot = new Uint8Array(n);
+    this.changeAnswer = new Int32Array(n);
+    this.changeRawIdx = new Int32Array(n);
+    this.changeKline = new Array<WireKline | undefined>(n).fill(undefined);
+    this.changeWriter = new Int32Array(n);
+    this.changeClosed = new Uint8Array(n);
   }
 
   /** Slot of a kline, or -1 (unknown symbol) / -2 (unknown interval). */
@@ -151,14 +152,42 @@ export class GlobalState {
     if (slot < 0) return slot === -1 ? ApplyOutcome.UnknownSymbol : ApplyOutcome.UnknownInterval;
     const openTime = Number(k.openTime);
     const outcome = this.admit(slot, openTime, Number(k.version), worker, fullStamp);
-    if (outcome === ApplyOutcome.Applied) this.write(slot, k, openTime, worker);
-    return outcome;
+    if (outcome !== ApplyOutcome.Applied) return outcome;
+    this.closeTime[slot] = Number(k.closeTime);
+    this.trades[slot] = Number(k.trades);
+    this.firstTradeId[slot] = Number(k.firstTradeId);
+    this.lastTradeId[slot] = Number(k.lastTradeId);
+    this.open[slot] = k.open;
+    this.high[slot] = k.high;
+    this.low[slot] = k.low;
+    this.close[slot] = k.close;
+    this.volume[slot] = k.volume;
+    this.quoteVolume[slot] = k.quoteVolume;
+    this.takerBuyVolume[slot] = k.takerBuyVolume;
+    this.takerBuyQuoteVolume[slot] = k.takerBuyQuoteVolume;
+    const c = this.store(slot, openTime, Number(k.version), k.closed, worker, 0);
+    this.changeKline[c] = k;
+    this.changeAnswer[c] = -1;
+    this.objectChanges++;
+    return ApplyOutcome.Applied;
   }
 
   /** Slot of raw kline `i` of `raw` (looked up on its bytes), or -1 / -2 like `slotOf`. */
   slotOfRaw(raw: RawKlines, i: number): number {
     const buf = raw.chunks[raw.chunk[i]!]!;
-    const s = this.layout.symbolBytes.get(buf, raw.symOff[i]!, raw.symLen[i]!);
+    const off = raw.symOff[i]!;
+    const len = raw.symLen[i]!;
+    let s: number;
+    if (len === this.lastSymLen && sameBytes(buf, off, this.lastSymBuf, this.lastSymOff, len)) {
+      // Workers answer a symbol's klines one after the other: most lookups are the previous symbol's.
+      s = this.lastSym;
+    } else {
+      s = this.layout.symbolBytes.get(buf, off, len);
+      this.lastSymBuf = buf;
+      this.lastSymOff = off;
+      this.lastSymLen = len;
+      this.lastSym = s;
+    }
     if (s < 0) return -1;
     const iv = this.layout.intervalBytes.get(buf, raw.ivOff[i]!, raw.ivLen[i]!);
     if (iv < 0) return -2;
@@ -173,19 +202,9 @@ export class GlobalState {
     const version = raw.version[i]!;
     const outcome = this.admit(slot, openTime, version, worker, fullStamp);
     if (outcome !== ApplyOutcome.Applied) return outcome;
-    if (this.present[slot] === 0) {
-      this.present[slot] = 1;
-      this.filled++;
-    }
-    this.openTime[slot] = openTime;
-    this.version[slot] = version;
-    this.closed[slot] = raw.closed[i]!;
-    this.writer[slot] = worker;
-    this.rawSlot[slot] = 1;
-    this.slotSrc[slot] = undefined;
-    this.srcRaw[slot] = raw;
-    this.srcIdx[slot] = i;
-    this.markChanged(slot);
+    const c = this.store(slot, openTime, version, raw.closed[i] === 1, worker, RAW);
+    this.changeAnswer[c] = this.answerNumber(raw);
+    this.changeRawIdx[c] = i;
     return ApplyOutcome.Applied;
   }
 
@@ -197,61 +216,92 @@ export class GlobalState {
     worker: number,
     fullStamp: number,
   ): ApplyOutcome {
-    if (fullStamp !== 0 && this.fullStamp[slot] !== fullStamp) {
-      this.fullStamp[slot] = fullStamp;
-    } else if (this.present[slot] === 1) {
-      const cur = this.openTime[slot]!;
-      if (openTime < cur) return ApplyOutcome.Older;
-      if (openTime === cur && version <= this.version[slot]! && this.writer[slot] === worker) {
-        return ApplyOutcome.Stale;
+    const ri = this.recI;
+    if (fullStamp !== 0 && ri[16 * slot + FULL_STAMP] !== fullStamp) {
+      ri[16 * slot + FULL_STAMP] = fullStamp;
+    } else {
+      const f = ri[16 * slot + FLAGS]!;
+      if ((f & PRESENT) !== 0) {
+        const cur = this.recF[8 * slot + OPEN_TIME]!;
+        if (openTime < cur) return ApplyOutcome.Older;
+        if (openTime === cur && version <= this.recF[8 * slot + VERSION]! && f >> 8 === worker + 1) {
+          return ApplyOutcome.Stale;
+        }
       }
     }
     return ApplyOutcome.Applied;
   }
 
-  private markChanged(slot: number): void {
-    if (this.changedFlag[slot] === 0) {
-      this.changedFlag[slot] = 1;
-      this.changedList[this.changedCount++] = slot;
+  /** Stores an admitted kline's keys and marks the slot changed; returns its change index. */
+  private store(
+    slot: number,
+    openTime: number,
+    version: number,
+    closed: boolean,
+    worker: number,
+    raw: number,
+  ): number {
+    const ri = this.recI;
+    if ((ri[16 * slot + FLAGS]! & PRESENT) === 0) this.filled++;
+    ri[16 * slot + FLAGS] = PRESENT | (closed ? CLOSED : 0) | raw | ((worker + 1) << 8);
+    this.recF[8 * slot + OPEN_TIME] = openTime;
+    this.recF[8 * slot + VERSION] = version;
+    let c = ri[16 * slot + CHANGE]! - 1;
+    if (c < 0) {
+      c = this.changedCount++;
+      ri[16 * slot + CHANGE] = c + 1;
+      this.changedList[c] = slot;
     }
+    this.changeWriter[c] = worker;
+    this.changeClosed[c] = closed ? 1 : 0;
+    return c;
   }
 
-  private write(slot: number, k: WireKline, openTime: number, worker: number): void {
-    if (this.present[slot] === 0) {
-      this.present[slot] = 1;
-      this.filled++;
-    }
-    this.openTime[slot] = openTime;
-    this.closeTime[slot] = Number(k.closeTime);
-    this.trades[slot] = Number(k.trades);
-    this.firstTradeId[slot] = Number(k.firstTradeId);
-    this.lastTradeId[slot] = Number(k.lastTradeId);
-    this.version[slot] = Number(k.version);
-    this.closed[slot] = k.closed ? 1 : 0;
-    this.open[slot] = k.open;
-    this.high[slot] = k.high;
-    this.low[slot] = k.low;
-    this.close[slot] = k.close;
-    this.volume[slot] = k.volume;
-    this.quoteVolume[slot] = k.quoteVolume;
-    this.takerBuyVolume[slot] = k.takerBuyVolume;
-    this.takerBuyQuoteVolume[slot] = k.takerBuyQuoteVolume;
-    this.writer[slot] = worker;
-    this.rawSlot[slot] = 0;
-    this.slotSrc[slot] = k;
-    this.srcRaw[slot] = undefined;
-    this.markChanged(slot);
+  /** 1 + the index of `slot` in this tick's changes, 0 when it did not change this tick. */
+  changeOf(slot: number): number {
+    return this.recI[16 * slot + CHANGE]!;
   }
 
-  /** Clears the tick's change tracking. */
+  /** Whether `slot` changed this tick to exactly this kline object. */
+  holdsKline(slot: number, k: WireKline): boolean {
+    const c = this.changeOf(slot) - 1;
+    return c >= 0 && this.changeAnswer[c] === -1 && this.changeKline[c] === k;
+  }
+
+  /** Whether `slot` changed this tick to exactly raw kline `i` of `raw`. */
+  holdsRaw(slot: number, raw: RawKlines, i: number): boolean {
+    const c = this.changeOf(slot) - 1;
+    return c >= 0 && this.rawOf(c) === raw && this.changeRawIdx[c] === i;
+  }
+
+  /** The raw answer change `c` was written from (undefined: from a kline object, `changeKline[c]`). */
+  rawOf(c: number): RawKlines | undefined {
+    const a = this.changeAnswer[c]!;
+    return a < 0 ? undefined : this.answers[a];
+  }
+
+  /** The number of `raw` among this tick's answers (answers come one after the other: the last one mostly). */
+  private answerNumber(raw: RawKlines): number {
+    const n = this.answers.length;
+    if (n > 0 && this.answers[n - 1] === raw) return n - 1;
+    const i = this.answers.indexOf(raw);
+    if (i >= 0) return i;
+    this.answers.push(raw);
+    return n;
+  }
+
+  /** Clears the tick's change tracking (and drops its references to the tick's answers). */
   endTick(): void {
-    for (let i = 0; i < this.changedCount; i++) {
-      const slot = this.changedList[i]!;
-      this.changedFlag[slot] = 0;
-      this.slotSrc[slot] = undefined;
-      this.srcRaw[slot] = undefined;
+    for (let c = 0; c < this.changedCount; c++) this.recI[16 * this.changedList[c]! + CHANGE] = 0;
+    if (this.objectChanges > 0) {
+      for (let c = 0; c < this.changedCount; c++) this.changeKline[c] = undefined;
+      this.objectChanges = 0;
     }
     this.changedCount = 0;
+    this.answers.length = 0;
+    // The tick's answers are garbage from now on: keep no chunk alive.
+    this.lastSymBuf = EMPTY;
+    this.lastSymLen = -1;
   }
 
   /**
@@ -260,12 +310,13 @@ export class GlobalState {
    * their keys; their bytes are in the published snapshot).
    */
   read(slot: number): KlineRecord | undefined {
-    if (this.present[slot] !== 1 || this.rawSlot[slot] === 1) return undefined;
+    const f = this.recI[16 * slot + FLAGS]!;
+    if ((f & PRESENT) === 0 || (f & RAW) !== 0) return undefined;
     const sym = Math.floor(slot / this.layout.nIntervals);
     return {
       symbol: this.layout.symbols[sym]!,
       interval: this.layout.intervals[slot % this.layout.nIntervals]!,
-      openTime: this.openTime[slot]!,
+      openTime: this.recF[8 * slot + OPEN_TIME]!,
       closeTime: this.closeTime[slot]!,
       open: this.open[slot]!,
       high: this.high[slot]!,
@@ -278,8 +329,14 @@ export class GlobalState {
       takerBuyQuoteVolume: this.takerBuyQuoteVolume[slot]!,
       firstTradeId: this.firstTradeId[slot]!,
       lastTradeId: this.lastTradeId[slot]!,
-      closed: this.closed[slot] === 1,
-      version: this.version[slot]!,
+      closed: (f & CLOSED) !== 0,
+      version: this.recF[8 * slot + VERSION]!,
     };
   }
+}
+
+/** Whether `a[ao, ao + len)` and `b[bo, bo + len)` hold the same bytes. */
+function sameBytes(a: Uint8Array, ao: number, b: Uint8Array, bo: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
 }

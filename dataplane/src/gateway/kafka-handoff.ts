@@ -15,13 +15,12 @@
 import { trace, SpanKind, type Link } from "@opentelemetry/api";
 import type { Logger } from "../obs/log.js";
 import { endSpanAfter } from "../obs/spans.js";
-import { ByteWriter } from "./byte-writer.js";
 import type { HandoffProgress } from "./durable-ack.js";
 import type { StateLayout } from "./global-state.js";
-import { writeBatchHeader } from "./kline-codec.js";
+import { KafkaRecordBuilder } from "./kafka-records.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { KafkaProducerPort, KafkaRecord } from "./ports.js";
-import { ENTRY_CLOSED, ENTRY_EXTRA, type TickEntries } from "./snapshot-builder.js";
+import { ENTRY_CLOSED, ENTRY_EXTRA, type TickEntries } from "./tick-update.js";
 import { contextOf, parseTraceparent } from "./trace-context.js";
 
 /** Settings of the hand-off. */
@@ -61,7 +60,7 @@ export class KafkaHandoff implements HandoffProgress {
   private stopDeadline: number | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
-  private readonly writer = new ByteWriter(64 * 1024);
+  private readonly records: KafkaRecordBuilder;
   private readonly now: () => number;
 
   constructor(
@@ -72,6 +71,7 @@ export class KafkaHandoff implements HandoffProgress {
     private readonly metrics: GatewayMetrics,
   ) {
     this.openOwner = new Float64Array(layout.slotCount);
+    this.records = new KafkaRecordBuilder(layout.symbols, layout.nIntervals, opts.aggregator);
     this.now = opts.now ?? Date.now;
   }
 
@@ -96,10 +96,16 @@ export class KafkaHandoff implements HandoffProgress {
     return head === undefined ? this.offered : head.seq - 1;
   }
 
-  /** Queues one tick's entries; never blocks. The caller checked `closedRoom()` for its closed klines. */
+  /**
+   * Queues one tick's entries; never blocks. The caller checked `closedRoom()` for its closed klines. The
+   * hand-off releases `entries` once their records are sent (or at once when there is nothing to send).
+   */
   offer(seq: number, traceparent: string, entries: TickEntries): void {
     this.offered = seq;
-    if (entries.count === 0) return;
+    if (entries.count === 0) {
+      entries.release();
+      return;
+    }
     const t: QueuedTick = { seq, traceparent, entries, dead: new Uint8Array(entries.count) };
     for (let i = 0; i < entries.count; i++) {
       const f = entries.flags[i]!;
@@ -211,36 +217,13 @@ export class KafkaHandoff implements HandoffProgress {
   private takeRecords(): { records: KafkaRecord[]; ticks: number; klines: number } {
     const max = this.opts.maxKlinesPerSend ?? 50_000;
     const records: KafkaRecord[] = [];
-    const nIv = this.layout.nIntervals;
     let ticks = 0;
     let klines = 0;
     const producedAt = this.now();
     while (ticks < this.queue.length && (ticks === 0 || klines < max)) {
       const t = this.queue[ticks]!;
-      const e = t.entries;
-      // Group the tick's live entries by symbol (entry order within a symbol is kept).
-      const bySymbol = new Map<number, number[]>();
-      for (let i = 0; i < e.count; i++) {
-        if (!this.isLive(t, i)) continue;
-        const sym = (e.slot[i]! / nIv) | 0;
-        const list = bySymbol.get(sym);
-        if (list === undefined) bySymbol.set(sym, [i]);
-        else list.push(i);
-        klines++;
-      }
       const headers: Record<string, string> = t.traceparent === "" ? {} : { traceparent: t.traceparent };
-      for (const [sym, idx] of bySymbol) {
-        const w = this.writer;
-        w.reset();
-        writeBatchHeader(w, this.opts.aggregator, t.seq, producedAt);
-        for (const i of idx) {
-          const off = e.off[i]!;
-          w.ensure(e.len[i]!);
-          w.buf.set(e.bytes.subarray(off, off + e.len[i]!), w.pos);
-          w.pos += e.len[i]!;
-        }
-        records.push({ key: this.layout.symbols[sym]!, value: w.copy(0, w.pos), headers });
-      }
+      klines += this.records.add(records, t.entries, (i) => this.isLive(t, i), t.seq, producedAt, headers);
       ticks++;
     }
     this.inFlight = ticks;
@@ -272,6 +255,8 @@ export class KafkaHandoff implements HandoffProgress {
     for (let q = 0; q < ticks; q++) {
       const t = this.queue[q]!;
       const e = t.entries;
+      // The records are sent: the tick's update bytes may be recycled.
+      e.release();
       for (let i = 0; i < e.count; i++) {
         const f = e.flags[i]!;
         if ((f & ENTRY_CLOSED) !== 0) this.pendingClosed--;

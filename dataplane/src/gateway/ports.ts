@@ -113,8 +113,8 @@ export interface SnapshotLease {
  * valid during the `publish` call / tick listener that hands the snapshot
  * out, and as long as the receiver holds a `retain()`ed lease. Without a
  * lease, the next tick may patch them in place. (The gateway reuses snapshot
- * buffers: a fresh 15 MB buffer per tick costs more in page faults and GC
- * pressure than the whole tick is allowed to take.)
+ * and update buffers: a fresh 15 MB buffer per tick costs more in page faults
+ * and GC pressure than the whole tick is allowed to take.)
  */
 export interface GatewaySnapshot {
   readonly aggregator: string;
@@ -123,7 +123,7 @@ export interface GatewaySnapshot {
   /** Gateway wall clock of the tick, ms. */
   readonly time: number;
   readonly bytes: Uint8Array;
-  /** A fresh buffer per tick (never recycled): may be kept without a lease. */
+  /** Valid like `bytes` (its buffer is pooled too): during the hand-out, and as long as a lease is held. */
   readonly updateBytes: Uint8Array;
   /** Klines carried by the update (changed slots plus superseded/late klines of the tick). */
   readonly changedCount: number;

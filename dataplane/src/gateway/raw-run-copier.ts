@@ -46,9 +46,10 @@ export class RawRunCopier {
     ) {
       start = off - 3;
     } else return -1;
-    if (start < 0 || chunk[start] !== CHUNK_KLINES_TAG || !Buffer.isBuffer(chunk)) return -1;
+    if (start < 0 || chunk[start] !== CHUNK_KLINES_TAG) return -1;
     const end = off + len;
     if (this.src !== chunk || this.to !== start) {
+      if (!Buffer.isBuffer(chunk)) return -1;
       this.flush(w);
       this.src = chunk;
       this.from = start;

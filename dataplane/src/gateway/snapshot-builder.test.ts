@@ -200,11 +200,12 @@ test("extras are in the update and the hand-off entries but not in the snapshot;
   assert.equal(entryKline.close, "1.0");
 });
 
-test("while a reader holds each newest snapshot, the double buffer catches up on the groups the previous tick changed", () => {
+test("while a reader holds each newest snapshot, the double buffer catches up on the bytes the previous tick wrote", () => {
   const ivs = ["1s", "1m", "1h", "1d"] as const;
   const symbols = ["A", "B", "C"];
   const st = new GlobalState(new StateLayout(symbols, [...ivs]));
-  const b = new SnapshotBuilder(st, "t", 3);
+  // Headroom for the klines' growth (up to 19 bytes each, below): this test is about catching up, not relayouts.
+  const b = new SnapshotBuilder(st, "t", 3, 20);
   const forward = new Uint8Array([1]);
   let version = 0;
   let lease: SnapshotLease | undefined;

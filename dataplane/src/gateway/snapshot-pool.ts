@@ -1,10 +1,10 @@
 /**
- * Recycled buffers for the full snapshot bytes. Writing 15 MB into freshly
- * allocated memory costs ~12 ms of page faults on this machine (warm memory:
- * ~1.5 ms), and every fresh large buffer counts as external memory that
- * brings V8's next full GC closer, so snapshot buffers are reference counted
- * and reused once no holder is left. Bytes are only ever rewritten after the
- * last lease is gone.
+ * Recycled buffers for the full snapshot bytes and the tick's update bytes.
+ * Writing 15 MB into freshly allocated memory costs ~12 ms of page faults on
+ * this machine (warm memory: ~1.5 ms), and every fresh large buffer counts as
+ * external memory that brings V8's next full GC closer, so these buffers are
+ * reference counted and reused once no holder is left. Bytes are only ever
+ * rewritten after the last holder is gone.
  */
 import type { GatewaySnapshot, SnapshotLease } from "./ports.js";
 
@@ -35,6 +35,26 @@ export class BufferPool {
 
   get freeCount(): number {
     return this.free.length;
+  }
+}
+
+/**
+ * A pooled buffer with several holders (the tick's update bytes: its snapshot, and the Kafka hand-off
+ * whose entries point into it); back to the pool when the last one releases it, unless one abandoned it.
+ */
+export class SharedBuffer {
+  private recyclable = true;
+
+  constructor(
+    readonly buffer: Buffer,
+    private readonly pool: BufferPool,
+    private holders: number,
+  ) {}
+
+  /** Ends one hold; `recycle` false: somebody may still read the bytes (never reuse them). */
+  release(recycle: boolean): void {
+    if (!recycle) this.recyclable = false;
+    if (--this.holders === 0 && this.recyclable) this.pool.give(this.buffer);
   }
 }
 
@@ -69,6 +89,8 @@ export class PooledSnapshot implements GatewaySnapshot {
     private readonly pool: BufferPool,
     /** The builder's layout generation the bytes were written in. */
     readonly layoutGen = 0,
+    /** Where `updateBytes` live: released when the snapshot's last holder is gone. */
+    private readonly update?: SharedBuffer,
   ) {
     this.aggregator = fields.aggregator;
     this.gatewayEpoch = fields.gatewayEpoch;
@@ -112,12 +134,15 @@ export class PooledSnapshot implements GatewaySnapshot {
   claim(): boolean {
     if (this.refs !== 1 || !this.recyclable) return false;
     this.refs = 0;
+    this.update?.release(true);
     return true;
   }
 
   /** Drops one reference; the buffer goes back to the pool with the last one unless any holder abandoned it. */
   unref(recycle: boolean): void {
     if (!recycle) this.recyclable = false;
-    if (--this.refs === 0 && this.recyclable) this.pool.give(this.buffer);
+    if (--this.refs !== 0) return;
+    if (this.recyclable) this.pool.give(this.buffer);
+    this.update?.release(this.recyclable);
   }
 }

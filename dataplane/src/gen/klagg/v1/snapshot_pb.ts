@@ -54,13 +54,15 @@ export type Snapshot = Message<"klagg.v1.Snapshot"> & {
 
   /**
    * Filler bytes with no meaning; readers ignore it. The gateway keeps the
-   * snapshot in a fixed layout that it patches in place each tick: one region
-   * per symbol holding that symbol's klines back to back, then this field
-   * (its content is zeros) up to the region's capacity. The field therefore
-   * occurs many times, between the klines (protobuf allows that; the last
-   * occurrence wins). A kline's length prefix may be one byte longer than
-   * minimal (a valid, non-canonical varint) when a region has exactly one byte
-   * to spare. Klines stay in slot order (symbol, then interval).
+   * snapshot in a fixed layout that it patches in place each tick: every
+   * kline owns a byte range of its own (inside one region per symbol), holding
+   * the kline and then this field (its content is zeros) up to the range's
+   * capacity, so a changed kline is rewritten where it is and nothing else
+   * moves. The field therefore occurs many times, after any kline (protobuf
+   * allows that; the last occurrence wins). A kline's length prefix may be one
+   * byte longer than minimal (a valid, non-canonical varint) when its range
+   * has exactly one byte to spare. Klines stay in slot order (symbol, then
+   * interval).
    *
    * @generated from field: bytes padding = 15;
    */
