@@ -12,6 +12,7 @@
  */
 import type { Trade as TardisTrade } from "tardis-dev";
 import type { RawTrade } from "../src/core/types.js";
+import { rng } from "./rng.js";
 
 export const SYMBOLS = 2000;
 /** Exchange-wide trade rate: 5 trades per symbol per second. */
@@ -31,18 +32,6 @@ export interface Market {
   readonly qtyDec: Int8Array;
   readonly id: Float64Array;
   readonly buyerMaker: Uint8Array;
-}
-
-/** Deterministic PRNG (mulberry32) so every run sees the same market. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Symbols with prices from 0.0001 to 100,000 and 2..8 price decimals; a random walk of ticks. */

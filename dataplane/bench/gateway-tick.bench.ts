@@ -48,6 +48,7 @@ import type {
 } from "../src/gateway/ports.js";
 import { Registry } from "prom-client";
 import { loadavg } from "node:os";
+import { rng } from "./rng.js";
 
 const SYMBOLS = 5000;
 const WORKERS = 8;
@@ -59,17 +60,6 @@ const T0 = Date.UTC(2024, 7, 8, 23, 0, 0);
 const CHUNK = 4000;
 /** Pause after the forced GC between ticks (BENCH_SETTLE_MS). */
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_MS ?? 30);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const r = rng(7);
 const symbols = Array.from({ length: SYMBOLS }, (_, i) => `SYM${i}USDT`);

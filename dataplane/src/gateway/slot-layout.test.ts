@@ -1,11 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
-import { SnapshotSchema } from "../gen/klagg/v1/snapshot_pb.js";
 import { GlobalState, StateLayout } from "./global-state.js";
 import { SnapshotBuilder } from "./snapshot-builder.js";
 import { makeKline } from "./fakes.test-helper.js";
+import { canonical, referenceSnapshot } from "./snapshot-reference.test-helper.js";
 import type { GatewaySnapshot, SnapshotLease } from "./ports.js";
 import { PADDING_TAG, varintLen } from "./snapshot-slots.js";
 
@@ -27,46 +25,11 @@ function setup(symbols: string[], ivs: string[], headroom: number) {
     /** Builds the next tick and checks it decodes (protobuf-es) to exactly the state's klines. */
     tick(): GatewaySnapshot {
       const snap = b.build(++seq, T0 + seq, [], 0, FORWARD).snapshot;
-      assert.deepEqual(canonical(snap.bytes), reference(st, seq, T0 + seq), `tick ${seq}`);
+      assert.deepEqual(canonical(snap.bytes), referenceSnapshot(st, seq, T0 + seq, 5), `tick ${seq}`);
       st.endTick();
       return snap;
     },
   };
-}
-
-/** The Snapshot protobuf-es encodes for the state's content. */
-function reference(st: GlobalState, seq: number, time: number): Buffer {
-  const klines = [];
-  for (let s = 0; s < st.layout.slotCount; s++) {
-    const k = st.read(s);
-    if (k === undefined) continue;
-    klines.push(
-      create(KlineSchema, {
-        ...k,
-        openTime: BigInt(k.openTime),
-        closeTime: BigInt(k.closeTime),
-        trades: BigInt(k.trades),
-        firstTradeId: BigInt(k.firstTradeId),
-        lastTradeId: BigInt(k.lastTradeId),
-        version: BigInt(k.version),
-      }),
-    );
-  }
-  const snap = create(SnapshotSchema, {
-    aggregator: "t",
-    seq: BigInt(seq),
-    time: BigInt(time),
-    klines,
-    gatewayEpoch: 5n,
-  });
-  return Buffer.from(toBinary(SnapshotSchema, snap));
-}
-
-/** `bytes` decoded by protobuf-es, padding dropped, encoded again: comparable with `reference`. */
-function canonical(bytes: Uint8Array): Buffer {
-  const snap = fromBinary(SnapshotSchema, bytes);
-  snap.padding = new Uint8Array(0);
-  return Buffer.from(toBinary(SnapshotSchema, snap));
 }
 
 /** The length-delimited top-level fields of a Snapshot: field number, length-prefix bytes, length. */

@@ -1,11 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { KlineSchema } from "../gen/klagg/v1/kline_pb.js";
 import { SnapshotSchema, SnapshotUpdateSchema } from "../gen/klagg/v1/snapshot_pb.js";
 import { GlobalState, StateLayout } from "./global-state.js";
 import { ENTRY_CLOSED, ENTRY_EXTRA, SnapshotBuilder } from "./snapshot-builder.js";
 import { makeKline } from "./fakes.test-helper.js";
+import { canonical, referenceSnapshot } from "./snapshot-reference.test-helper.js";
 import type { SnapshotLease } from "./ports.js";
 
 const IVS = ["1s", "1m", "1h"] as const;
@@ -19,43 +20,6 @@ function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** The Snapshot protobuf-es would encode for the state's current content. */
-function referenceSnapshot(st: GlobalState, seq: number, time: number, epoch: number): Uint8Array {
-  const klines = [];
-  for (let s = 0; s < st.layout.slotCount; s++) {
-    const k = st.read(s);
-    if (k)
-      klines.push(
-        create(KlineSchema, {
-          ...k,
-          openTime: BigInt(k.openTime),
-          closeTime: BigInt(k.closeTime),
-          trades: BigInt(k.trades),
-          firstTradeId: BigInt(k.firstTradeId),
-          lastTradeId: BigInt(k.lastTradeId),
-          version: BigInt(k.version),
-        }),
-      );
-  }
-  return toBinary(
-    SnapshotSchema,
-    create(SnapshotSchema, {
-      aggregator: "t",
-      seq: BigInt(seq),
-      time: BigInt(time),
-      klines,
-      gatewayEpoch: BigInt(epoch),
-    }),
-  );
-}
-
-/** The snapshot's content re-encoded canonically: decoded, padding dropped, encoded by protobuf-es. */
-function canonical(bytes: Uint8Array): Uint8Array {
-  const snap = fromBinary(SnapshotSchema, bytes);
-  snap.padding = new Uint8Array(0);
-  return toBinary(SnapshotSchema, snap);
 }
 
 for (const headroom of [0, 1, 3, 32]) {
