@@ -26,7 +26,6 @@ export class EngineState {
   readonly intervals: readonly Interval[];
   protected readonly specs: readonly IntervalSpec[];
   protected readonly nInt: number;
-  protected readonly nSym: number;
   /**
    * Intervals 0..nA-1 are fed from P0, the others from P1: nA is 1 when the shortest interval is the base
    * bucket itself (1s, or 1m without 1s), else 0. With 1s configured the 1m kline is fed from P1 too, so a
@@ -42,8 +41,6 @@ export class EngineState {
   protected readonly qtyDec: Int8Array;
   /** Highest accepted trade time per symbol (-1: none). */
   protected readonly maxTime: Float64Array;
-  /** Rows per symbol in `slots`: one live slot per interval, so slot j = symbol x nInt + interval. */
-  protected readonly stride: number;
   private readonly dirty: Int32Array;
   private dirtyCount = 0;
   private readonly isDirty: Uint8Array;
@@ -53,13 +50,12 @@ export class EngineState {
    * fit in ~350 KB (L2) and a few pages, where rows interleaved with the slots would cost a TLB miss.
    */
   protected readonly p0: KlineTable;
-
   /**
    * P1 of every symbol (row s): the trades folded into the shortest interval's slot but not yet into the
    * longer ones (OpenTime = minute). Dense like P0, because every base bucket change touches it.
    */
   protected readonly p1: KlineTable;
-  /** The live kline of every slot (fields Has and Next tell the slot's state). */
+  /** The live kline of every slot, slot j = symbol x nInt + interval (fields Has and Next tell its state). */
   protected readonly slots: KlineTable;
   protected readonly closed: ClosedStore;
   protected readonly scratch = new KlineTable(1);
@@ -100,7 +96,6 @@ export class EngineState {
       this.symbolIndex.set(s, i);
     });
     const nSym = this.symbols.length;
-    this.nSym = nSym;
     this.nInt = this.intervals.length;
     this.nA = this.intervals[0] === "1s" || this.intervals[0] === "1m" ? 1 : 0;
     this.specs = this.intervals.map((iv) => intervalSpec(iv, off));
@@ -117,14 +112,13 @@ export class EngineState {
     this.priceDec = new Int8Array(nSym).fill(-1);
     this.qtyDec = new Int8Array(nSym).fill(-1);
     this.maxTime = new Float64Array(nSym).fill(-1);
-    this.stride = this.nInt;
-    this.slots = new KlineTable(nSym * this.stride);
+    this.slots = new KlineTable(nSym * this.nInt);
     this.p0 = new KlineTable(nSym);
     this.p1 = new KlineTable(nSym);
     for (let s = 0; s < nSym; s++) this.p0.d[s * W + F.OpenTime] = -1;
     this.dirty = new Int32Array(nSym);
     this.isDirty = new Uint8Array(nSym);
-    this.closed = new ClosedStore(nSym * this.stride);
+    this.closed = new ClosedStore(nSym * this.nInt);
     this.ids = new TradeIds(nSym);
     this.log = new ChangeLog(this.version);
     this.prices = new PriceStrings(nSym);
@@ -148,17 +142,17 @@ export class EngineState {
 
   /** The slot (row) of interval k of symbol s. */
   protected slotOf(s: number, k: number): number {
-    return s * this.stride + k;
+    return s * this.nInt + k;
   }
 
   /** The symbol of slot j. */
   protected symbolOf(j: number): number {
-    return Math.floor(j / this.stride);
+    return Math.floor(j / this.nInt);
   }
 
   /** The interval index of slot j. */
   protected intervalOf(j: number): number {
-    return j % this.stride;
+    return j % this.nInt;
   }
 
   protected markDirty(s: number): void {
@@ -195,7 +189,7 @@ export class EngineState {
     const b = s * W;
     if (d0[b + F.Count] === 0) return;
     const bucket = d0[b + F.OpenTime]!;
-    const j0 = s * this.stride;
+    const j0 = s * this.nInt;
     if (complete && this.nA === 1) this.closeBase(j0, bucket, s);
     else for (let k = 0; k < this.nA; k++) this.mergeInto(j0 + k, k, bucket, p0, s);
     if (this.nA < this.nInt) {
@@ -215,7 +209,7 @@ export class EngineState {
     const d1 = this.p1.d;
     if (d1[s * W + F.Count] === 0) return;
     const minute = d1[s * W + F.OpenTime]!;
-    const j0 = s * this.stride;
+    const j0 = s * this.nInt;
     for (let k = this.nA; k < this.nInt; k++) this.mergeInto(j0 + k, k, minute, this.p1, s);
     d1[s * W + F.Count] = 0;
   }
@@ -298,7 +292,7 @@ export class EngineState {
 
   /** Raises symbol s's decimals to (dp, dq); false when that would leave exact range. */
   protected rescale(s: number, dp: number, dq: number): boolean {
-    const tables = { p0: this.p0, p1: this.p1, slots: this.slots, closed: this.closed, stride: this.stride };
+    const tables = { p0: this.p0, p1: this.p1, slots: this.slots, closed: this.closed, stride: this.nInt };
     if (!rescaleSymbol(tables, s, dp - this.priceDec[s]!, dq - this.qtyDec[s]!)) return false;
     this.priceDec[s] = dp;
     this.qtyDec[s] = dq;

@@ -81,8 +81,7 @@ class Engine extends EngineState implements KlineEngine {
       this.lastIndex = s;
     }
     const num = this.num;
-    let pd = typeof trade.price === "string" ? parseDecimal(trade.price, num, 0) : PARSE_BAD;
-    if (pd >= 0 && num[0] === 0) pd = PARSE_BAD;
+    const pd = typeof trade.price === "string" ? parseDecimal(trade.price, num, 0) : PARSE_BAD;
     let qd = typeof trade.qty === "string" ? parseDecimal(trade.qty, num, 1) : PARSE_BAD;
     if (qd === PARSE_BAD && typeof trade.qty === "string" && trade.qty.charCodeAt(0) === 45) qd = NEGATIVE;
     const { time, firstId, lastId, buyerMaker } = trade;
@@ -105,7 +104,7 @@ class Engine extends EngineState implements KlineEngine {
     buyerMaker: boolean,
   ): RejectReason | undefined {
     this.tradesIn++;
-    if (!(s >= 0 && s < this.nSym && (s | 0) === s)) return this.reject("unknown_symbol");
+    if (!(s >= 0 && s < this.symbols.length && (s | 0) === s)) return this.reject("unknown_symbol");
     if (
       !Number.isInteger(t) ||
       t < MIN_TIME ||
