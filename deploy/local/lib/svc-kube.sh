@@ -83,10 +83,14 @@ apiserver_ready_probe() {
 
 kube_start() {
   local dir="$RUN_DIR/kube" pki="$RUN_DIR/kube/pki"
-  mkdir -p "$dir/etcd"
   kube_pki "$pki"
   kube_kubeconfig "$pki"
   if ! proc_pid etcd >/dev/null; then
+    # The cluster starts empty every time. No controller-manager runs, so nothing ever garbage-collects what
+    # a run leaves behind (a deleted namespace keeps its Services, and each holds a cluster IP): kept across
+    # runs, that state only grows until the service IP range is full and every later Service create fails.
+    rm -rf "$dir/etcd"
+    mkdir -p "$dir/etcd"
     spawn etcd "$KLAGG_CACHE/tools/etcd-$ETCD_VERSION/bin/etcd" --name klagg --data-dir "$dir/etcd" \
       --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
       --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
@@ -100,7 +104,7 @@ kube_start() {
     --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
     --cert-dir="$pki" --tls-cert-file="$pki/apiserver.crt" --tls-private-key-file="$pki/apiserver.key" \
     --client-ca-file="$pki/ca.crt" --authorization-mode=RBAC --allow-privileged=true \
-    --service-cluster-ip-range=10.0.0.0/24 --service-account-issuer="https://127.0.0.1:$KUBE_APISERVER_PORT" \
+    --service-cluster-ip-range=10.96.0.0/16 --service-account-issuer="https://127.0.0.1:$KUBE_APISERVER_PORT" \
     --service-account-key-file="$pki/sa.pub" --service-account-signing-key-file="$pki/sa.key" \
     --endpoint-reconciler-type=none --disable-admission-plugins=ServiceAccount --v=1
 }

@@ -85,11 +85,22 @@ export async function freshNamespace(
 }
 
 /**
- * Deletes a namespace. The test apiserver runs no namespace controller, so the
- * namespace would stay Terminating forever: the test also clears its
- * finalizers (what the controller does after emptying it).
+ * Deletes a namespace the way the namespace controller would. The test
+ * apiserver runs no controllers, so the test first deletes the namespace's
+ * Services (each holds a cluster IP from a finite range: leaked ones once
+ * filled it and failed later runs), then clears the namespace's finalizers
+ * (what the controller does after emptying it; otherwise it would stay
+ * Terminating forever).
  */
 export async function deleteNamespace(client: KubeClient, ns: string): Promise<void> {
+  const services = await client
+    .request<{ items?: KubeObject[] }>("GET", `/api/v1/namespaces/${ns}/services`)
+    .catch(() => ({ items: [] as KubeObject[] }));
+  for (const svc of services.items ?? []) {
+    await client
+      .request("DELETE", `/api/v1/namespaces/${ns}/services/${svc.metadata?.name}`)
+      .catch(() => undefined);
+  }
   await client.request("DELETE", `/api/v1/namespaces/${ns}`).catch(() => undefined);
   await client
     .request("PUT", `/api/v1/namespaces/${ns}/finalize`, {
