@@ -13,7 +13,12 @@
  * the gRPC answer's PullChunk bytes (`PullAnswerBuilder`, everything but the
  * socket write). The object API `engine.pull` (KlineRecord objects with decimal
  * strings, what earlier versions of this bench counted) is measured next to it.
- * BENCH_TRADES sets the count (default 300,000 = 30 s of market time).
+ * Throughput is that of the steady state: trades after the first minute of
+ * market time, when every slot already holds a kline (a worker runs for
+ * hours). A fresh engine's first 30 s, where each of the 32,000 slots opens its
+ * first kline and the tables are first touched, is printed next to it ("cold").
+ * BENCH_TRADES sets the count (default 3,000,000 = 5 min of market time);
+ * memory and the pull cost use the first 300,000 (30 s).
  * Run: node --expose-gc dataplane/dist/bench/aggregate.bench.js
  */
 import { loadavg } from "node:os";
@@ -26,7 +31,9 @@ import { PullAnswerBuilder, type AnswerOptions } from "../src/grpc/pull-answer.j
 import { makeMarket, rawTrades, SYMBOLS, TRADES_PER_SECOND, type Market } from "./aggregate-market.js";
 import { TardisPeer } from "./tardis-peer.js";
 
-const TRADES = Number(process.env.BENCH_TRADES ?? 300_000);
+const TRADES = Number(process.env.BENCH_TRADES ?? 3_000_000);
+/** Trades of the cold figure (a fresh engine's first 30 s), of the memory figure and of the pull cost. */
+const COLD_TRADES = 300_000;
 /** Trades between two acknowledging pulls in the throughput runs (a 100 ms gateway tick at ~500k trades/s). */
 const ACK_EVERY = 50_000;
 
@@ -92,9 +99,13 @@ function pullOnce(
   return { version: a.head.version, klines: a.head.count };
 }
 
-/** Throughput of one configuration: trades per CPU second of ingestion alone and with the pulls counted. */
+/**
+ * Throughput of one configuration: trades per CPU second of ingestion alone and with the pulls counted (steady
+ * state), and of ingestion in a fresh engine's first COLD_TRADES trades.
+ */
 interface EngineRate {
   readonly ingest: number;
+  readonly cold: number;
   readonly withPulls: number;
   /** Mean klines per pull answer. */
   readonly klinesPerPull: number;
@@ -132,11 +143,21 @@ function feed(engine: KlineEngine, m: Market, raw: RawTrade[] | undefined, from:
 }
 
 /**
+ * The first trade of the steady-state window: one minute of market time in (every slot then holds a kline and
+ * the 1m..1M klines have rolled once), or half the market when BENCH_TRADES is smaller than two minutes.
+ */
+function steadyFrom(length: number, step: number): number {
+  const minute = TRADES_PER_SECOND * 60;
+  return length >= 2 * minute ? minute : Math.floor(length / 2 / step) * step;
+}
+
+/**
  * Trades per second through our engine: best of `rounds` fresh engines, fed parsed trades, or `raw` (decimal
  * strings) when given. Every `ackEvery` trades a pull acknowledges everything, as the gateway does each tick,
- * so closed klines do not pile up (0: never). Two figures: ingestion alone (the pulls' own CPU time left
- * out; the garbage they leave is collected during ingestion and stays in), and everything including the
- * pulls, so work moved from ingestion into the pull is not hidden.
+ * so closed klines do not pile up (0: never). Figures: ingestion alone (each feed's CPU time; the garbage the
+ * pulls leave is collected during ingestion and stays in) and everything including the pulls, so work moved
+ * from ingestion into the pull is not hidden, both over the steady-state window; and ingestion over the first
+ * COLD_TRADES trades of the fresh engine.
  */
 function runEngine(
   m: Market,
@@ -146,37 +167,49 @@ function runEngine(
   raw?: RawTrade[],
 ): EngineRate {
   let ingest = 0;
+  let cold = 0;
   let withPulls = 0;
   let klines = 0;
   let pulls = 0;
+  const step = ackEvery > 0 ? ackEvery : COLD_TRADES;
+  const from = steadyFrom(m.length, step);
   for (let round = 0; round < rounds; round++) {
     const engine = newEngine(m.symbols);
     const builder = new PullAnswerBuilder(engine);
     (globalThis as { gc?: () => void }).gc?.();
-    let pullSeconds = 0;
     let ack = 0;
-    const t0 = process.cpuUsage();
-    const step = ackEvery > 0 ? ackEvery : m.length;
+    let coldSeconds = 0;
+    let feedSeconds = 0;
+    let allSeconds = 0;
     for (let i = 0; i < m.length; i += step) {
-      feed(engine, m, raw, i, Math.min(m.length, i + step));
-      if (ackEvery > 0 && i + step <= m.length) {
+      const end = Math.min(m.length, i + step);
+      const t0 = process.cpuUsage();
+      feed(engine, m, raw, i, end);
+      if (end === m.length) engine.closeAll(); // folds what is pending: part of the work
+      const f = cpuSeconds(t0);
+      let p = 0;
+      if (ackEvery > 0 && end < m.length) {
         const p0 = process.cpuUsage();
         const view = pullOnce(engine, builder, mode, 1, ack);
-        pullSeconds += cpuSeconds(p0);
+        p = cpuSeconds(p0);
         ack = view.version;
         klines += view.klines;
         pulls++;
       }
+      if (end <= COLD_TRADES) coldSeconds += f;
+      if (i >= from) {
+        feedSeconds += f;
+        allSeconds += f + p;
+      }
     }
-    engine.closeAll(); // folds what is pending: part of the work
-    const s = cpuSeconds(t0);
-    ingest = Math.max(ingest, m.length / (s - pullSeconds));
-    withPulls = Math.max(withPulls, m.length / s);
+    ingest = Math.max(ingest, (m.length - from) / feedSeconds);
+    withPulls = Math.max(withPulls, (m.length - from) / allSeconds);
+    cold = Math.max(cold, Math.min(COLD_TRADES, m.length) / coldSeconds);
     const st = engine.stats();
     if (st.tradesIn !== m.length || Object.keys(st.rejected).length > 0)
       throw new Error("engine lost trades");
   }
-  return { ingest, withPulls, klinesPerPull: pulls === 0 ? 0 : klines / pulls };
+  return { ingest, cold, withPulls, klinesPerPull: pulls === 0 ? 0 : klines / pulls };
 }
 
 /** Trades per second of parsing alone: reading each trade and parsing its two decimal strings. */
@@ -255,12 +288,25 @@ console.log(
     `(${TRADES_PER_SECOND.toLocaleString()}/s in all, ${TRADES / TRADES_PER_SECOND} s of market time)`,
 );
 const engineOnly = process.env.BENCH_ENGINE_ONLY === "1"; // for profiling the engine alone
-const none: EngineRate = { ingest: 0, withPulls: 0, klinesPerPull: 0 };
+const none: EngineRate = { ingest: 0, cold: 0, withPulls: 0, klinesPerPull: 0 };
 const best = (a: EngineRate, b: EngineRate): EngineRate => ({
   ingest: Math.max(a.ingest, b.ingest),
+  cold: Math.max(a.cold, b.cold),
   withPulls: Math.max(a.withPulls, b.withPulls),
   klinesPerPull: b.klinesPerPull,
 });
+// Memory and the pull cost first, on a heap that holds nothing else yet (measured by heap deltas).
+// Over the first 30 s of the market (the same trades: the market is seeded).
+const first = makeMarket(Math.min(TRADES, COLD_TRADES));
+const steady = engineMemoryPer1000(first, 10_000);
+const peak = engineMemoryPer1000(first, 0);
+const memoryLine =
+  `memory:     ${(steady / 1e6).toFixed(1)} MB per 1,000 symbols (heap + arrayBuffers; acked every 10,000 trades), ` +
+  `${(peak / 1e6).toFixed(1)} MB after retaining every closed kline of its ${first.length / TRADES_PER_SECOND} s`;
+const pullLine =
+  `pull:       ${pullCost(first, "wire").toFixed(2)} ms per pull with 10% of ${SYMBOLS * INTERVALS.length} klines changed, ` +
+  `encoded to PullChunk bytes (${pullCost(first, "records").toFixed(2)} ms as KlineRecord objects, ` +
+  `${pullCost(first, "records-wire").toFixed(2)} ms as KlineRecord objects encoded by encodePullChunk)`;
 // Engine and tardis-dev rounds alternate (best of each; tardis-dev in a child process, see tardis-peer.ts), so
 // both see the same machine load: the ratio is then steadier than that of two figures taken seconds apart on a
 // shared machine. Two untimed engine rounds first: a worker runs for hours, so the figure is that of optimized
@@ -270,33 +316,41 @@ let parsed = none;
 let tardis = 0;
 const parsedRounds: number[] = [];
 const tardisRounds: number[] = [];
-const peer = engineOnly ? undefined : TardisPeer.start(TRADES);
+const coldRounds: number[] = [];
+const peer = engineOnly ? undefined : TardisPeer.start(TRADES, steadyFrom(TRADES, ACK_EVERY));
 for (let round = 0; round < 6; round++) {
   const r = runEngine(market, 1, ACK_EVERY, "wire");
   parsed = best(parsed, r);
   parsedRounds.push(r.ingest);
+  coldRounds.push(r.cold);
   if (peer) tardisRounds.push(await peer.round());
 }
 peer?.stop();
 tardis = Math.max(...tardisRounds);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 console.log(
-  `engine:     ${M(parsed.ingest)} aggregating parsed trades (ingestParsed: exact scaled integers; all 16 intervals; acked every ${ACK_EVERY.toLocaleString()} trades; pulls' CPU left out)`,
+  `engine:     ${M(parsed.ingest)} aggregating parsed trades (ingestParsed: exact scaled integers; all 16 intervals; acked every ${ACK_EVERY.toLocaleString()} trades; pulls' CPU left out; after the first minute)`,
 );
 console.log(
   `            ${M(median(parsedRounds))} median of the ${parsedRounds.length} rounds (best above)`,
 );
 console.log(
+  `            ${M(parsed.cold)} best / ${M(median(coldRounds))} median cold: a fresh engine's first ${COLD_TRADES / TRADES_PER_SECOND} s, every slot opening its first kline`,
+);
+console.log(
   `            ${M(parsed.withPulls)} counting the pulls too (each answers ~${Math.round(parsed.klinesPerPull).toLocaleString()} changed klines, encoded to PullChunk bytes as the worker sends them)`,
+);
+const unacked = runEngine(market, 1, 0, "wire").ingest;
+console.log(
+  `            ${M(unacked)} parsed trades when nothing is acknowledged (all closed klines of the run retained)`,
 );
 const raw = rawTrades(market);
 let strings = none;
 let records = none;
 for (let round = 0; round < 3; round++) {
   strings = best(strings, runEngine(market, 1, ACK_EVERY, "wire", raw));
-  if (round < 2) records = best(records, runEngine(market, 1, ACK_EVERY, "records", raw));
+  if (round < 1) records = best(records, runEngine(market, 1, ACK_EVERY, "records", raw));
 }
-const unacked = runEngine(market, 2, 0, "wire", raw).ingest;
 const floor = runParseFloor(raw);
 console.log(
   `strings:    ${M(strings.ingest)} from decimal strings (ingest: parsing + aggregation), ${M(strings.withPulls)} counting the pulls`,
@@ -304,7 +358,6 @@ console.log(
 console.log(
   `            ${M(records.ingest)} ingestion, ${M(records.withPulls)} counting the pulls, when the pulls build KlineRecord objects (engine.pull)`,
 );
-console.log(`            ${M(unacked)} when nothing is acknowledged (all closed klines retained)`);
 console.log(
   `floor:      ${M(floor)} parsing alone (reading the trades and parsing their two decimal strings)`,
 );
@@ -316,14 +369,5 @@ console.log(
   `ratio:      ${(parsed.ingest / tardis).toFixed(1)}x aggregation (both from parsed numbers; ${(median(parsedRounds) / median(tardisRounds)).toFixed(1)}x median to median), ` +
     `${(strings.ingest / tardis).toFixed(1)}x from our decimal strings, ${(parsed.withPulls / tardis).toFixed(1)}x counting our pulls (tardis builds no output)`,
 );
-const steady = engineMemoryPer1000(market, 10_000);
-const peak = engineMemoryPer1000(market, 0);
-console.log(
-  `memory:     ${(steady / 1e6).toFixed(1)} MB per 1,000 symbols (heap + arrayBuffers; acked every 10,000 trades), ` +
-    `${(peak / 1e6).toFixed(1)} MB after retaining every closed kline of the run`,
-);
-console.log(
-  `pull:       ${pullCost(market, "wire").toFixed(2)} ms per pull with 10% of ${SYMBOLS * INTERVALS.length} klines changed, ` +
-    `encoded to PullChunk bytes (${pullCost(market, "records").toFixed(2)} ms as KlineRecord objects, ` +
-    `${pullCost(market, "records-wire").toFixed(2)} ms as KlineRecord objects encoded by encodePullChunk)`,
-);
+console.log(memoryLine);
+console.log(pullLine);

@@ -16,8 +16,11 @@ import { makeMarket, tardisTrades, type Market } from "./aggregate-market.js";
 
 const CHILD_ENV = "KLAGG_BENCH_TARDIS_CHILD";
 
-/** Trades per CPU second of one tardis-dev round over the market (its input built for the round only). */
-export function runTardis(m: Market): number {
+/**
+ * Trades per CPU second of one tardis-dev round over the market (its input built for the round only), timed
+ * from trade `from` on (the engine's steady-state window; the trades before it are fed untimed).
+ */
+export function runTardis(m: Market, from: number): number {
   const input = tardisTrades(m);
   const factories = INTERVALS.map((iv) =>
     computeTradeBars({ kind: "time", interval: intervalLengthMs(iv) || 30 * 86_400_000 }),
@@ -25,25 +28,31 @@ export function runTardis(m: Market): number {
   const bySymbol = new Map(m.symbols.map((s) => [s, factories.map((f) => f())]));
   let bars = 0;
   (globalThis as { gc?: () => void }).gc?.();
-  const t0 = process.cpuUsage();
-  for (const msg of input) {
-    const comps = bySymbol.get(msg.symbol)!;
-    for (let k = 0; k < comps.length; k++) {
-      for (const bar of comps[k]!.compute(msg)) if (bar !== undefined) bars++;
+  const feed = (a: number, b: number): void => {
+    for (let i = a; i < b; i++) {
+      const msg = input[i]!;
+      const comps = bySymbol.get(msg.symbol)!;
+      for (let k = 0; k < comps.length; k++) {
+        for (const bar of comps[k]!.compute(msg)) if (bar !== undefined) bars++;
+      }
     }
-  }
+  };
+  feed(0, from);
+  const t0 = process.cpuUsage();
+  feed(from, input.length);
   const u = process.cpuUsage(t0);
   if (bars === 0) throw new Error("tardis produced no bars");
-  return input.length / ((u.user + u.system) / 1e6);
+  return (input.length - from) / ((u.user + u.system) / 1e6);
 }
 
 /** A child process that runs tardis-dev rounds over the same (seeded) market on request. */
 export class TardisPeer {
   private constructor(private readonly child: ChildProcess) {}
 
-  static start(trades: number): TardisPeer {
+  /** A peer over the first `trades` trades of the market, timed from trade `from` on. */
+  static start(trades: number, from: number): TardisPeer {
     const child = fork(fileURLToPath(import.meta.url), [], {
-      env: { ...process.env, [CHILD_ENV]: String(trades) },
+      env: { ...process.env, [CHILD_ENV]: `${trades},${from}` },
       execArgv: ["--expose-gc"],
     });
     return new TardisPeer(child);
@@ -68,9 +77,10 @@ export class TardisPeer {
 }
 
 if (process.env[CHILD_ENV] !== undefined) {
-  const market = makeMarket(Number(process.env[CHILD_ENV]));
+  const [trades = 0, from = 0] = process.env[CHILD_ENV].split(",").map(Number);
+  const market = makeMarket(trades);
   process.on("message", () => {
-    const rate = runTardis(market);
+    const rate = runTardis(market, from);
     // Collect the round's garbage and let V8's background threads finish before the engine's next round.
     (globalThis as { gc?: () => void }).gc?.();
     setTimeout(() => process.send!(rate), 200);
