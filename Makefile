@@ -43,7 +43,7 @@ unit: build
 
 # Starts the services the suites need unless they are already up, and stops what it started.
 integration: build
-	$(INFRA) with-infra -- $(NODE_TEST) --test-concurrency=1 $(INTEGRATION_TESTS)
+	$(INFRA) with-infra -- $(NODE_TEST) --test-concurrency=1 --test-force-exit --test-timeout=600000 $(INTEGRATION_TESTS)
 
 test: lint typecheck unit integration
 

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
+import { createTestTopics } from "./kafka-topics.js";
 import { formatKlineCsvRow, type Market } from "../../src/core/kline-csv.js";
 import { KlineBatchSchema, type Kline } from "../../src/gen/klagg/v1/kline_pb.js";
 import { SnapshotUpdateSchema } from "../../src/gen/klagg/v1/snapshot_pb.js";
@@ -170,15 +171,7 @@ for (const c of CASES) {
   test(`klagg local replaying the ${c.title} with 2 workers yields Redis and Kafka klines equal to Binance's`, async () => {
     const name = `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const topic = `klagg.e2e.${name}`;
-    const kafka = new Kafka({
-      clientId: "e2e-test",
-      brokers: KAFKA_BROKERS.split(","),
-      logLevel: logLevel.NOTHING,
-    });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTestTopics(KAFKA_BROKERS, [{ topic, numPartitions: 2 }]);
 
     // Every update on the channel: closed klines of a tick also travel in the update, even superseded ones.
     const sub = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
@@ -296,18 +289,7 @@ test("with --clickhouse, the writer stores the covered official klines before kl
     if (!res.ok) throw new Error(`ClickHouse: ${text}`);
     return text;
   };
-  const kafka = new Kafka({
-    clientId: "e2e-test",
-    brokers: KAFKA_BROKERS.split(","),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic: `klagg.e2e.${name}`, numPartitions: 2 }],
-    waitForLeaders: true,
-  });
-  await admin.disconnect();
+  await createTestTopics(KAFKA_BROKERS, [{ topic: `klagg.e2e.${name}`, numPartitions: 2 }]);
   try {
     const { code, stderr } = await runLocal(
       [

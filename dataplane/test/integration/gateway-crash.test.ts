@@ -13,7 +13,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { createTestTopics } from "./kafka-topics.js";
 import {
   COVERED_MINUTES,
   GatewayRun,
@@ -39,15 +39,7 @@ interface ChildStatus {
 }
 
 async function createTopic(topic: string): Promise<void> {
-  const kafka = new Kafka({
-    clientId: "gateway-crash-test",
-    brokers: infraEnv("KAFKA_BROKERS").split(","),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTestTopics(infraEnv("KAFKA_BROKERS"), [{ topic, numPartitions: 2 }]);
 }
 
 test("a gateway SIGKILLed with closed klines queued for Kafka loses none: the next gateway delivers them", async (t) => {

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Redis } from "ioredis";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
+import { ensureTopics } from "./kafka-topics.js";
 import { Registry } from "prom-client";
 import { KlineBatchSchema } from "../../src/gen/klagg/v1/kline_pb.js";
 import { SnapshotUpdateSchema } from "../../src/gen/klagg/v1/snapshot_pb.js";
@@ -235,7 +236,7 @@ export class GatewayRun {
     });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: 2 }], waitForLeaders: true });
+    await ensureTopics(admin, [{ topic: this.topic, numPartitions: 2 }]);
     await admin.disconnect();
     this.consumer = kafka.consumer({ groupId: `gateway-test-${this.name}`, sessionTimeout: 10_000 });
     await this.consumer.connect();

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
+import { ensureTopics } from "./kafka-topics.js";
 import { ClickHouseSink } from "../../src/writer/clickhouse-adapter.js";
 import { SocketTracker } from "../../src/kafka/client-support.js";
 import { batchBytes, kline, type KlineSpec } from "../../src/writer/test-fixtures.js";
@@ -73,13 +74,10 @@ export class WriterEnv {
 
   async setUp(partitions = 3): Promise<void> {
     await this.admin.connect();
-    await this.admin.createTopics({
-      topics: [
-        { topic: this.topic, numPartitions: partitions },
-        { topic: this.dlqTopic, numPartitions: 1 },
-      ],
-      waitForLeaders: true,
-    });
+    await ensureTopics(this.admin, [
+      { topic: this.topic, numPartitions: partitions },
+      { topic: this.dlqTopic, numPartitions: 1 },
+    ]);
     await this.producer.connect();
     this.producerConnected = true;
   }
