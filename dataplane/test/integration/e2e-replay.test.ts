@@ -7,7 +7,7 @@
  * kline) must equal Binance's official klines for every kline the capture
  * covers.
  */
-import { test, before } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Redis } from "ioredis";
 import { Kafka, logLevel } from "kafkajs";
-import { createTestTopics } from "./kafka-topics.js";
+import { createTestTopics, deleteTestTopics } from "./kafka-topics.js";
 import { formatKlineCsvRow, type Market } from "../../src/core/kline-csv.js";
 import { KlineBatchSchema, type Kline } from "../../src/gen/klagg/v1/kline_pb.js";
 import { SnapshotUpdateSchema } from "../../src/gen/klagg/v1/snapshot_pb.js";
@@ -167,10 +167,15 @@ async function consumeAll(topic: string): Promise<Kline[]> {
   return out;
 }
 
+/** The topics the tests created, deleted when the file is done. */
+const topics: string[] = [];
+after(() => deleteTestTopics(KAFKA_BROKERS, topics));
+
 for (const c of CASES) {
   test(`klagg local replaying the ${c.title} with 2 workers yields Redis and Kafka klines equal to Binance's`, async () => {
     const name = `e2e-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const topic = `klagg.e2e.${name}`;
+    topics.push(topic);
     await createTestTopics(KAFKA_BROKERS, [{ topic, numPartitions: 2 }]);
 
     // Every update on the channel: closed klines of a tick also travel in the update, even superseded ones.
@@ -289,6 +294,7 @@ test("with --clickhouse, the writer stores the covered official klines before kl
     if (!res.ok) throw new Error(`ClickHouse: ${text}`);
     return text;
   };
+  topics.push(`klagg.e2e.${name}`);
   await createTestTopics(KAFKA_BROKERS, [{ topic: `klagg.e2e.${name}`, numPartitions: 2 }]);
   try {
     const { code, stderr } = await runLocal(

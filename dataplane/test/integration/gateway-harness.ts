@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { fromBinary } from "@bufbuild/protobuf";
 import { Redis } from "ioredis";
 import { Kafka, logLevel, type Consumer } from "kafkajs";
-import { ensureTopics } from "./kafka-topics.js";
+import { deleteTestTopics, ensureTopics } from "./kafka-topics.js";
 import { Registry } from "prom-client";
 import { KlineBatchSchema } from "../../src/gen/klagg/v1/kline_pb.js";
 import { SnapshotUpdateSchema } from "../../src/gen/klagg/v1/snapshot_pb.js";
@@ -299,6 +299,7 @@ export class GatewayRun {
     await this.gateway?.stop();
     await this.consumer?.disconnect().catch(() => undefined);
     this.sub?.disconnect();
+    if (this.consumer !== undefined) await deleteTestTopics(infraEnv("KAFKA_BROKERS"), [this.topic]);
   }
 }
 

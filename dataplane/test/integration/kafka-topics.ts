@@ -47,3 +47,25 @@ export async function createTestTopics(brokers: string, topics: ITopicConfig[]):
     await admin.disconnect().catch(() => undefined);
   }
 }
+
+/**
+ * Deletes a test's topics (best effort): the local broker keeps its data across runs, and every partition left
+ * behind is loaded again at each start.
+ */
+export async function deleteTestTopics(brokers: string, topics: string[]): Promise<void> {
+  if (topics.length === 0) return;
+  const kafka = new Kafka({
+    clientId: "klagg-test-admin",
+    brokers: brokers.split(","),
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics, timeout: 10_000 });
+  } catch {
+    // Best effort: a topic that stays only costs the broker a little start-up time.
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
