@@ -295,18 +295,24 @@ const best = (a: EngineRate, b: EngineRate): EngineRate => ({
   withPulls: Math.max(a.withPulls, b.withPulls),
   klinesPerPull: b.klinesPerPull,
 });
-// Memory and the pull cost first, on a heap that holds nothing else yet (measured by heap deltas).
-// Over the first 30 s of the market (the same trades: the market is seeded).
-const first = makeMarket(Math.min(TRADES, COLD_TRADES));
-const steady = engineMemoryPer1000(first, 10_000);
-const peak = engineMemoryPer1000(first, 0);
-const memoryLine =
-  `memory:     ${(steady / 1e6).toFixed(1)} MB per 1,000 symbols (heap + arrayBuffers; acked every 10,000 trades), ` +
-  `${(peak / 1e6).toFixed(1)} MB after retaining every closed kline of its ${first.length / TRADES_PER_SECOND} s`;
-const pullLine =
-  `pull:       ${pullCost(first, "wire").toFixed(2)} ms per pull with 10% of ${SYMBOLS * INTERVALS.length} klines changed, ` +
-  `encoded to PullChunk bytes (${pullCost(first, "records").toFixed(2)} ms as KlineRecord objects, ` +
-  `${pullCost(first, "records-wire").toFixed(2)} ms as KlineRecord objects encoded by encodePullChunk)`;
+/**
+ * Memory and the pull cost, over the first 30 s of the market (the same trades: the market is seeded). Measured
+ * first, on a heap that holds nothing else yet (memory is a heap delta); printed last.
+ */
+function memoryAndPullLines(): string[] {
+  const first = makeMarket(Math.min(TRADES, COLD_TRADES));
+  const steady = engineMemoryPer1000(first, 10_000);
+  const peak = engineMemoryPer1000(first, 0);
+  return [
+    `memory:     ${(steady / 1e6).toFixed(1)} MB per 1,000 symbols (heap + arrayBuffers; acked every 10,000 trades), ` +
+      `${(peak / 1e6).toFixed(1)} MB after retaining every closed kline of its ${first.length / TRADES_PER_SECOND} s`,
+    `pull:       ${pullCost(first, "wire").toFixed(2)} ms per pull with 10% of ${SYMBOLS * INTERVALS.length} klines changed, ` +
+      `encoded to PullChunk bytes (${pullCost(first, "records").toFixed(2)} ms as KlineRecord objects, ` +
+      `${pullCost(first, "records-wire").toFixed(2)} ms as KlineRecord objects encoded by encodePullChunk)`,
+  ];
+}
+// BENCH_ENGINE_ONLY (profiling the engine) exits before these are printed: not measured then.
+const lastLines = engineOnly ? [] : memoryAndPullLines();
 // Engine and tardis-dev rounds alternate (best of each; tardis-dev in a child process, see tardis-peer.ts), so
 // both see the same machine load: the ratio is then steadier than that of two figures taken seconds apart on a
 // shared machine. Two untimed engine rounds first: a worker runs for hours, so the figure is that of optimized
@@ -369,5 +375,4 @@ console.log(
   `ratio:      ${(parsed.ingest / tardis).toFixed(1)}x aggregation (both from parsed numbers; ${(median(parsedRounds) / median(tardisRounds)).toFixed(1)}x median to median), ` +
     `${(strings.ingest / tardis).toFixed(1)}x from our decimal strings, ${(parsed.withPulls / tardis).toFixed(1)}x counting our pulls (tardis builds no output)`,
 );
-console.log(memoryLine);
-console.log(pullLine);
+for (const line of lastLines) console.log(line);

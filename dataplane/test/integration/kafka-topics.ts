@@ -32,8 +32,8 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[]): Promis
   }
 }
 
-/** `ensureTopics` with an admin client of its own, disconnected whatever happens. */
-export async function createTestTopics(brokers: string, topics: ITopicConfig[]): Promise<void> {
+/** Runs `fn` with an admin client of its own, disconnected whatever happens. */
+async function withAdmin(brokers: string, fn: (admin: Admin) => Promise<void>): Promise<void> {
   const kafka = new Kafka({
     clientId: "klagg-test-admin",
     brokers: brokers.split(","),
@@ -42,10 +42,15 @@ export async function createTestTopics(brokers: string, topics: ITopicConfig[]):
   const admin = kafka.admin();
   try {
     await admin.connect();
-    await ensureTopics(admin, topics);
+    await fn(admin);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+/** `ensureTopics` with an admin client of its own. */
+export async function createTestTopics(brokers: string, topics: ITopicConfig[]): Promise<void> {
+  await withAdmin(brokers, (admin) => ensureTopics(admin, topics));
 }
 
 /**
@@ -54,18 +59,7 @@ export async function createTestTopics(brokers: string, topics: ITopicConfig[]):
  */
 export async function deleteTestTopics(brokers: string, topics: string[]): Promise<void> {
   if (topics.length === 0) return;
-  const kafka = new Kafka({
-    clientId: "klagg-test-admin",
-    brokers: brokers.split(","),
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.deleteTopics({ topics, timeout: 10_000 });
-  } catch {
+  await withAdmin(brokers, (admin) => admin.deleteTopics({ topics, timeout: 10_000 })).catch(() => {
     // Best effort: a topic that stays only costs the broker a little start-up time.
-  } finally {
-    await admin.disconnect().catch(() => undefined);
-  }
+  });
 }
