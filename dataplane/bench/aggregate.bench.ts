@@ -335,7 +335,7 @@ peer?.stop();
 tardis = Math.max(...tardisRounds);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? 0;
 console.log(
-  `engine:     ${M(parsed.ingest)} aggregating parsed trades (ingestParsed: exact scaled integers; all 16 intervals; acked every ${ACK_EVERY.toLocaleString()} trades; pulls' CPU left out; after the first minute)`,
+  `engine:     ${M(parsed.ingest)} aggregating parsed trades (ingestParsed: exact scaled integers; all 16 intervals; acked every ${ACK_EVERY.toLocaleString()} trades; pulls' CPU left out; after the first ${steadyFrom(TRADES, ACK_EVERY) / TRADES_PER_SECOND} s)`,
 );
 console.log(
   `            ${M(median(parsedRounds))} median of the ${parsedRounds.length} rounds (best above)`,
