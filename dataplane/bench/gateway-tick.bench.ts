@@ -15,7 +15,11 @@
  * state into messages and encode the full Snapshot with protobuf-es).
  * The newest snapshot of each pattern is also decoded with protobuf-es and
  * compared with the newest kline of every slot (content check of the
- * fixed-slot encoding).
+ * fixed-slot encoding). Per pattern, a memory floor (`memory-floor.ts`: the
+ * bare random writes of a uniform tick) is timed in the same loop under the
+ * same conditions, and the tick is printed as a ratio of it; the floor is also
+ * timed back to back, without the idle before each run: on this VM, memory-bound
+ * work right after an idle period runs several times slower.
  * Env: BENCH_TICKS, BENCH_WARMUP, BENCH_OLD=0 (new path only),
  * BENCH_FULL_BASELINE=0 (skip the naive tick), BENCH_SETTLE_MS, BENCH_HOLD=1
  * (the publisher holds each snapshot through the next tick), BENCH_PATTERNS=uniform
@@ -48,6 +52,7 @@ import type {
 } from "../src/gateway/ports.js";
 import { Registry } from "prom-client";
 import { loadavg } from "node:os";
+import { MemoryFloor } from "./memory-floor.js";
 import { rng } from "./rng.js";
 
 const SYMBOLS = 5000;
@@ -302,7 +307,17 @@ async function main(): Promise<void> {
   }
   let identical = true;
   let decodedOk = true;
+  // The memory floor: as many random kline-sized writes as a uniform tick's changes, into a buffer the
+  // snapshot's size (see memory-floor.ts), timed in the same loop under the same conditions as the ticks.
+  const floor = new MemoryFloor(
+    SYMBOLS * INTERVALS.length,
+    all[0]!.pub.bytes,
+    Math.round(SYMBOLS * INTERVALS.length * CHANGED),
+    180,
+    rng(11),
+  );
   const run = async (pattern: Pattern, ticks: number): Promise<number> => {
+    const floorMs: number[] = [];
     const wall = rigs.map((): number[] => []);
     const cpu = rigs.map((): number[] => []);
     const dec = { objects: [] as number[], raw: [] as number[] };
@@ -332,6 +347,14 @@ async function main(): Promise<void> {
           cpu[k]!.push((c1.user + c1.system) / 1000);
         }
       }
+      floor.prepare();
+      await new Promise((res) => setImmediate(res));
+      if (gc !== undefined) {
+        gc();
+        await new Promise((res) => setTimeout(res, SETTLE_MS));
+      }
+      const f = floor.run();
+      if (t >= WARMUP) floorMs.push(f);
       const [a, b] = all.map((x) => x.pub.latest?.bytes);
       if (rigs.length === 2 && (a === undefined || b === undefined || Buffer.compare(a, b) !== 0)) {
         identical = false;
@@ -355,6 +378,18 @@ async function main(): Promise<void> {
           `wall ${fmt(wall[k]!)}; CPU ${fmt(cpu[k]!)} (goal: p99 < 10 ms)`,
       ),
     );
+    const hot: number[] = [];
+    for (let i = 0; i < 100; i++) {
+      floor.prepare();
+      hot.push(floor.run());
+    }
+    const newWall = wall[rigs.length - 1]!;
+    console.log(
+      `  ${pattern}: memory floor (${floor.changes} random 180-byte copies into a ${(all[0]!.pub.bytes / 1e6).toFixed(1)} MB ` +
+        `buffer + record reads, same conditions): ${fmt(floorMs)}; new tick / floor: p50 ` +
+        `${(pct(newWall, 50) / pct(floorMs, 50)).toFixed(1)}x, p99 ${(pct(newWall, 99) / pct(floorMs, 99)).toFixed(1)}x; ` +
+        `the floor back to back (no idle before it): ${fmt(hot)}`,
+    );
     console.log(
       `  ${pattern}: gRPC client decode of the 8 answers (outside the tick): objects ${fmt(dec.objects)}, ` +
         `raw ${fmt(dec.raw)}`,
@@ -368,7 +403,8 @@ async function main(): Promise<void> {
   };
   const patterns = (process.env.BENCH_PATTERNS ?? "trades,uniform").split(",");
   const p50 = patterns.includes("trades") ? await run("trades", TICKS) : NaN;
-  if (patterns.includes("uniform")) await run("uniform", Math.round(TICKS / 2));
+  // As many ticks as the trades pattern: with 100, "p99" would be the slowest tick.
+  if (patterns.includes("uniform")) await run("uniform", TICKS);
   console.log(
     rigs.length === 2
       ? `old and new snapshots byte-identical after every tick: ${identical ? "yes" : "NO"}`

@@ -19,3 +19,31 @@ test("short keys (the intervals) are found by their packed bytes, and absent, pr
   assert.equal(idx.get(enc.encode("1y"), 0, 2), -1, "absent");
   assert.equal(idx.get(enc.encode("1M"), 0, 2), keys.indexOf("1M"), "case matters");
 });
+
+test("long keys are found by their words wherever they sit in a buffer, and keys differing in one byte are told apart", () => {
+  // Lengths on and off a word boundary, shared prefixes and suffixes, a byte that differs only in the
+  // overlapping last word, and multi-byte UTF-8.
+  const keys = [
+    "BTCUSDT",
+    "ETHUSDT",
+    "BTCUSDC",
+    "1000PEPEUSDT",
+    "1000SHIBUSDT",
+    "ABCD",
+    "ABCDE",
+    "ABCE",
+    "ÄÖÜ€",
+  ];
+  for (let i = 0; i < 3000; i++) keys.push(`SYM${i}USDT`);
+  const idx = new ByteKeyIndex(keys);
+  keys.forEach((k, i) => {
+    for (const pad of ["", "x", "xyz"]) {
+      const b = enc.encode(`${pad}${k}!`);
+      assert.equal(idx.get(b, pad.length, b.length - pad.length - 1), i, `${k} at offset ${pad.length}`);
+    }
+  });
+  for (const absent of ["BTCUSD", "BTCUSDTT", "SYM3000USDT", "SYM12USDC", "1000PEPEUSDC", "ABCF", "ABC"]) {
+    const b = enc.encode(absent);
+    assert.equal(idx.get(b, 0, b.length), -1, absent);
+  }
+});

@@ -14,6 +14,7 @@
  */
 import type { KlineRecord } from "../core/types.js";
 import type { RawKlines, WireKline } from "./ports.js";
+import { viewOf } from "./byte-key-index.js";
 import { StateLayout } from "./state-layout.js";
 
 // The layout was defined here first; its users import it from either module.
@@ -32,6 +33,7 @@ export const enum ApplyOutcome {
 }
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_VIEW = viewOf(EMPTY);
 
 /** Bits of a slot's flags word (the writer's index + 1 is stored above bit 8). */
 const PRESENT = 1;
@@ -105,6 +107,9 @@ export class GlobalState {
   private lastSymOff = 0;
   private lastSymLen = -1;
   private lastSym = -1;
+  /** A view of the chunk the last raw kline was in (its words are read for lookups). */
+  private viewBuf: Uint8Array = EMPTY;
+  private view = EMPTY_VIEW;
 
   constructor(readonly layout: StateLayout) {
     const n = layout.slotCount;
@@ -177,19 +182,23 @@ export class GlobalState {
     const buf = raw.chunks[raw.chunk[i]!]!;
     const off = raw.symOff[i]!;
     const len = raw.symLen[i]!;
+    if (buf !== this.viewBuf) {
+      this.viewBuf = buf;
+      this.view = viewOf(buf);
+    }
     let s: number;
     if (len === this.lastSymLen && sameBytes(buf, off, this.lastSymBuf, this.lastSymOff, len)) {
       // Workers answer a symbol's klines one after the other: most lookups are the previous symbol's.
       s = this.lastSym;
     } else {
-      s = this.layout.symbolBytes.get(buf, off, len);
+      s = this.layout.symbolBytes.getIn(this.view, off, len);
       this.lastSymBuf = buf;
       this.lastSymOff = off;
       this.lastSymLen = len;
       this.lastSym = s;
     }
     if (s < 0) return -1;
-    const iv = this.layout.intervalBytes.get(buf, raw.ivOff[i]!, raw.ivLen[i]!);
+    const iv = this.layout.intervalBytes.getIn(this.view, raw.ivOff[i]!, raw.ivLen[i]!);
     if (iv < 0) return -2;
     return s * this.layout.nIntervals + iv;
   }
@@ -302,6 +311,8 @@ export class GlobalState {
     // The tick's answers are garbage from now on: keep no chunk alive.
     this.lastSymBuf = EMPTY;
     this.lastSymLen = -1;
+    this.viewBuf = EMPTY;
+    this.view = EMPTY_VIEW;
   }
 
   /**
