@@ -21,7 +21,7 @@ test("short keys (the intervals) are found by their packed bytes, and absent, pr
 });
 
 test("long keys are found by their words wherever they sit in a buffer, and keys differing in one byte are told apart", () => {
-  // Lengths on and off a word boundary, shared prefixes and suffixes, a byte that differs only in the
+  // Lengths on and off a word boundary (and short keys beside long ones), shared prefixes and suffixes, a byte that differs only in the
   // overlapping last word, and multi-byte UTF-8.
   const keys = [
     "BTCUSDT",
@@ -30,6 +30,9 @@ test("long keys are found by their words wherever they sit in a buffer, and keys
     "1000PEPEUSDT",
     "1000SHIBUSDT",
     "ABCD",
+    "ABC",
+    "AB",
+    "",
     "ABCDE",
     "ABCE",
     "ÄÖÜ€",
@@ -42,7 +45,16 @@ test("long keys are found by their words wherever they sit in a buffer, and keys
       assert.equal(idx.get(b, pad.length, b.length - pad.length - 1), i, `${k} at offset ${pad.length}`);
     }
   });
-  for (const absent of ["BTCUSD", "BTCUSDTT", "SYM3000USDT", "SYM12USDC", "1000PEPEUSDC", "ABCF", "ABC"]) {
+  for (const absent of [
+    "BTCUSD",
+    "BTCUSDTT",
+    "SYM3000USDT",
+    "SYM12USDC",
+    "1000PEPEUSDC",
+    "ABCF",
+    "ABX",
+    "A",
+  ]) {
     const b = enc.encode(absent);
     assert.equal(idx.get(b, 0, b.length), -1, absent);
   }

@@ -21,6 +21,8 @@ export class ByteKeyIndex {
   private readonly stride: number;
   private readonly words: Int32Array;
   private readonly keyLen: Int32Array;
+  /** Per table slot, the packed word of the short key (under 4 bytes) it holds, else 0 (never a packed word). */
+  private readonly short: Int32Array;
 
   constructor(keys: readonly string[]) {
     const encoded = keys.map((k) => encoder.encode(k));
@@ -32,6 +34,7 @@ export class ByteKeyIndex {
     while (size < keys.length * 2) size *= 2;
     this.mask = size - 1;
     this.table = new Int32Array(size);
+    this.short = new Int32Array(size);
     encoded.forEach((e, i) => {
       const view = viewOf(e);
       // A duplicate key keeps its first index, like a Map filled in order would not: callers pass unique keys.
@@ -42,6 +45,7 @@ export class ByteKeyIndex {
       let h = hash(view, 0, e.length) & this.mask;
       while (this.table[h] !== 0) h = (h + 1) & this.mask;
       this.table[h] = i + 1;
+      if (e.length < 4) this.short[h] = word(view, 0, e.length, 0);
     });
   }
 
@@ -54,6 +58,7 @@ export class ByteKeyIndex {
   getIn(view: DataView, off: number, len: number): number {
     const n = wordCount(len);
     if (n > this.stride) return -1;
+    if (len < 4) return this.getShort(word(view, off, len, 0), len);
     const ws = this.words;
     let h = hash(view, off, len) & this.mask;
     for (;;) {
@@ -66,6 +71,18 @@ export class ByteKeyIndex {
         while (j < n && ws[base + j] === word(view, off, len, j)) j++;
         if (j === n) return k;
       }
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /** A key under 4 bytes (the intervals) by its packed word: compared in the table's own line, one load. */
+  private getShort(key: number, len: number): number {
+    // `hash` of a one-word key.
+    let h = finish(Math.imul(len ^ key, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const e = this.table[h]!;
+      if (e === 0) return -1;
+      if (this.short[h] === key) return e - 1;
       h = (h + 1) & this.mask;
     }
   }
@@ -100,6 +117,11 @@ function hash(v: DataView, off: number, len: number): number {
   const n = wordCount(len);
   let h = len;
   for (let j = 0; j < n; j++) h = Math.imul(h ^ word(v, off, len, j), 0x9e3779b1);
+  return finish(h);
+}
+
+/** murmur3's finaliser of a hash. */
+function finish(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
