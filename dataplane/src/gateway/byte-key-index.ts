@@ -8,7 +8,8 @@
  * n >= 4 bytes is its words at 0, 4, 8, ... plus, when n is not a multiple of 4,
  * the word ending at its last byte; a shorter key is one word packing its bytes
  * and its length. Open addressing over a hash of the words; a hit is confirmed
- * word by word.
+ * word by word, or, for a short key, against its packed word kept beside the
+ * table entry.
  */
 const encoder = new TextEncoder();
 
