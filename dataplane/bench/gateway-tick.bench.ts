@@ -316,6 +316,16 @@ async function main(): Promise<void> {
     180,
     rng(11),
   );
+  // Before each measured tick (and floor run): let the Kafka sender run, as it does between ticks in the real
+  // loop; then, since the preparation (records, chunks, decoded objects) is garbage the tick must not pay
+  // for, a forced GC and a pause that lets V8's background sweeper finish (process CPU time counts every thread).
+  const settle = async (): Promise<void> => {
+    await new Promise((res) => setImmediate(res));
+    if (gc !== undefined) {
+      gc();
+      await new Promise((res) => setTimeout(res, SETTLE_MS));
+    }
+  };
   const run = async (pattern: Pattern, ticks: number): Promise<number> => {
     const floorMs: number[] = [];
     const wall = rigs.map((): number[] => []);
@@ -331,14 +341,7 @@ async function main(): Promise<void> {
       // Alternate who goes first, so neither always inherits the other's garbage.
       for (let j = 0; j < rigs.length; j++) {
         const k = (j + t) % rigs.length;
-        // Let the Kafka sender run between ticks, as it does in the real loop.
-        await new Promise((res) => setImmediate(res));
-        // The preparation (records, chunks, decoded objects) is garbage the tick must not pay for. The
-        // pause lets V8's background sweeper finish: process CPU time counts every thread.
-        if (gc !== undefined) {
-          gc();
-          await new Promise((res) => setTimeout(res, SETTLE_MS));
-        }
+        await settle();
         const c0 = process.cpuUsage();
         const rep = await rigs[k]!.gw.tickOnce();
         const c1 = process.cpuUsage(c0);
@@ -348,11 +351,7 @@ async function main(): Promise<void> {
         }
       }
       floor.prepare();
-      await new Promise((res) => setImmediate(res));
-      if (gc !== undefined) {
-        gc();
-        await new Promise((res) => setTimeout(res, SETTLE_MS));
-      }
+      await settle();
       const f = floor.run();
       if (t >= WARMUP) floorMs.push(f);
       const [a, b] = all.map((x) => x.pub.latest?.bytes);

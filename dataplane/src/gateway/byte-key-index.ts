@@ -46,7 +46,7 @@ export class ByteKeyIndex {
       let h = hash(view, 0, e.length) & this.mask;
       while (this.table[h] !== 0) h = (h + 1) & this.mask;
       this.table[h] = i + 1;
-      if (e.length < 4) this.short[h] = word(view, 0, e.length, 0);
+      if (e.length < 4) this.short[h] = this.words[this.stride * i]!;
     });
   }
 
@@ -78,8 +78,7 @@ export class ByteKeyIndex {
 
   /** A key under 4 bytes (the intervals) by its packed word: compared in the table's own line, one load. */
   private getShort(key: number, len: number): number {
-    // `hash` of a one-word key.
-    let h = finish(Math.imul(len ^ key, 0x9e3779b1)) & this.mask;
+    let h = finish(mix(len, key)) & this.mask;
     for (;;) {
       const e = this.table[h]!;
       if (e === 0) return -1;
@@ -117,8 +116,13 @@ function word(v: DataView, off: number, len: number, j: number): number {
 function hash(v: DataView, off: number, len: number): number {
   const n = wordCount(len);
   let h = len;
-  for (let j = 0; j < n; j++) h = Math.imul(h ^ word(v, off, len, j), 0x9e3779b1);
+  for (let j = 0; j < n; j++) h = mix(h, word(v, off, len, j));
   return finish(h);
+}
+
+/** One word into a hash (`getShort` hashes its one word with it too: both must agree). */
+function mix(h: number, w: number): number {
+  return Math.imul(h ^ w, 0x9e3779b1);
 }
 
 /** murmur3's finaliser of a hash. */
