@@ -4,7 +4,8 @@
  * Measured per tick: apply the answers, build and encode the immutable
  * snapshot and update, hand off to the Kafka queue, publish to an in-memory
  * publisher. The pulls are fakes that resolve at once with answers prepared
- * before the tick (decoding belongs to the gRPC client, not to the tick).
+ * before the tick (decoding belongs to the gRPC client, not to the tick). The
+ * answers carry symbol refs, as the worker's encoder sends them.
  *
  * Old vs new in the same run, tick by tick on the same answers: "old" = the
  * gateway fed decoded kline objects (re-encodes every changed kline), "new" =
@@ -32,7 +33,7 @@ import { SnapshotSchema } from "../src/gen/klagg/v1/snapshot_pb.js";
 import { parseGatewayConfig } from "../src/config/gateway.js";
 import { INTERVALS, type Interval, type KlineRecord } from "../src/core/types.js";
 import { decodePullChunk } from "../src/grpc/pull-decoder.js";
-import { encodePullChunk } from "../src/grpc/pull-encoder.js";
+import { encodePullChunk, symbolRefsOf } from "../src/grpc/pull-encoder.js";
 import { decodePullChunkRaw } from "../src/grpc/pull-raw-decoder.js";
 import { RawKlineList } from "../src/grpc/raw-klines.js";
 import { toProtoKline } from "../src/grpc/kline-proto.js";
@@ -120,10 +121,13 @@ class PreparedAnswer {
   raw!: PullResult;
   /** The newest kline of each of this worker's symbol x interval (what the snapshot must hold). */
   readonly newest = new Map<string, KlineRecord>();
+  /** Symbol -> index in `mine`: the symbol refs the worker sends with each kline. */
+  private readonly refIndex: ReadonlyMap<string, number>;
   constructor(
     readonly name: string,
     readonly mine: readonly string[],
   ) {
+    this.refIndex = new Map(mine.map((s, i) => [s, i]));
     const all: KlineRecord[] = [];
     for (const s of mine) for (const iv of INTERVALS) all.push(kline(s, iv, false));
     this.set(all, true);
@@ -151,7 +155,10 @@ class PreparedAnswer {
     const chunks: Buffer[] = [];
     for (let from = 0, c = 0; from < ks.length || c === 0; from += CHUNK, c++) {
       const to = Math.min(ks.length, from + CHUNK);
-      chunks.push(encodePullChunk(head, to === ks.length, c, ks, from, to, c === 0 && full ? this.mine : []));
+      const refs = symbolRefsOf(ks, from, to, this.refIndex);
+      chunks.push(
+        encodePullChunk(head, to === ks.length, c, ks, from, to, c === 0 && full ? this.mine : [], refs),
+      );
     }
     // The gRPC client's decoding, both ways, timed apart from the tick (CPU time of this thread only).
     let c0 = process.cpuUsage();

@@ -10,6 +10,8 @@ import type { RateLimitedLog } from "../obs/log.js";
 import { ApplyOutcome, type GlobalState } from "./global-state.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { PullResult, RawKlines, WireKline } from "./ports.js";
+import type { StateLayout } from "./state-layout.js";
+import { SymbolRefMaps } from "./symbol-refs.js";
 
 /** Stands in for a released kline reference in recycled extras. */
 const PLACEHOLDER: WireKline = {
@@ -48,6 +50,12 @@ export class ApplyScratch {
   }[] = [];
   extraCount = 0;
   fullStamp = 0;
+  /** Each worker's symbol refs (kept from tick to tick: a worker's map changes with its full answers). */
+  readonly symbolRefs: SymbolRefMaps;
+
+  constructor(layout: StateLayout) {
+    this.symbolRefs = new SymbolRefMaps(layout);
+  }
 }
 
 /**
@@ -80,8 +88,10 @@ export function applyResults(
     const stamp = r.full ? ++scratch.fullStamp : 0;
     const raw = r.raw;
     if (raw !== undefined) {
+      const refs = scratch.symbolRefs.forAnswer(w, r);
+      const misses = state.refMisses;
       for (let i = 0; i < raw.count; i++) {
-        const outcome = state.applyRaw(raw, i, w, stamp);
+        const outcome = state.applyRaw(raw, i, w, stamp, refs);
         if (
           outcome === ApplyOutcome.Older ||
           ((outcome === ApplyOutcome.Applied || outcome === ApplyOutcome.Stale) && raw.closed[i] === 1)
@@ -94,6 +104,7 @@ export function applyResults(
           reject(outcome, w, rawString(raw, i, true), rawString(raw, i, false));
         }
       }
+      if (state.refMisses !== misses) refMisses(w, state.refMisses - misses);
       continue;
     }
     const ks = r.klines;
@@ -148,6 +159,18 @@ export function applyResults(
   candRaw.length = 0;
   cands.length = 0;
   return scratch.extraCount;
+
+  function refMisses(w: number, klines: number): void {
+    metrics.symbolRefMisses.inc({ worker: workerNames[w] }, klines);
+    rejects.warn(
+      "symbol_ref_mismatch",
+      "worker sent symbol refs that name other symbols; klines placed by name",
+      {
+        worker: workerNames[w],
+        klines,
+      },
+    );
+  }
 
   function reject(outcome: ApplyOutcome, w: number, symbol: string, interval: string): void {
     const reason = outcome === ApplyOutcome.UnknownSymbol ? "unknown_symbol" : "unknown_interval";

@@ -9,7 +9,8 @@
  * the word ending at its last byte; a shorter key is one word packing its bytes
  * and its length. Open addressing over a hash of the words; a hit is confirmed
  * word by word, or, for a short key, against its packed word kept beside the
- * table entry.
+ * table entry. `isKeyIn` confirms a guessed index the same way, with no hashing
+ * (the gateway's symbol refs).
  */
 const encoder = new TextEncoder();
 
@@ -60,20 +61,23 @@ export class ByteKeyIndex {
     const n = wordCount(len);
     if (n > this.stride) return -1;
     if (len < 4) return this.getShort(word(view, off, len, 0), len);
-    const ws = this.words;
     let h = hash(view, off, len) & this.mask;
     for (;;) {
       const e = this.table[h]!;
       if (e === 0) return -1;
-      const k = e - 1;
-      if (this.keyLen[k] === len) {
-        const base = this.stride * k;
-        let j = 0;
-        while (j < n && ws[base + j] === word(view, off, len, j)) j++;
-        if (j === n) return k;
-      }
+      if (this.isKeyIn(view, off, len, e - 1)) return e - 1;
       h = (h + 1) & this.mask;
     }
+  }
+
+  /** Whether key `k` (an index, < the number of keys) equals the `len` bytes at `off` of `view`. */
+  isKeyIn(view: DataView, off: number, len: number, k: number): boolean {
+    if (this.keyLen[k] !== len) return false;
+    const ws = this.words;
+    const base = this.stride * k;
+    const n = wordCount(len);
+    for (let j = 0; j < n; j++) if (ws[base + j] !== word(view, off, len, j)) return false;
+    return true;
   }
 
   /** A key under 4 bytes (the intervals) by its packed word: compared in the table's own line, one load. */

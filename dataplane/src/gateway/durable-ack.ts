@@ -151,6 +151,7 @@ function compactRaw(raw: RawKlines, keep: number, handed: number): RawKlines {
     symLen: new Int32Array(keep),
     ivOff: new Int32Array(keep),
     ivLen: new Int32Array(keep),
+    symRef: new Int32Array(keep),
     openTime: new Float64Array(keep),
     version: new Float64Array(keep),
     closed: new Uint8Array(keep),
@@ -165,6 +166,7 @@ function compactRaw(raw: RawKlines, keep: number, handed: number): RawKlines {
     out.symLen[j] = raw.symLen[i]!;
     out.ivOff[j] = raw.ivOff[i]!;
     out.ivLen[j] = raw.ivLen[i]!;
+    out.symRef[j] = raw.symRef[i]!;
     out.openTime[j] = raw.openTime[i]!;
     out.version[j] = raw.version[i]!;
     out.closed[j] = raw.closed[i]!;

@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { KlineBatchSchema } from "../gen/klagg/v1/kline_pb.js";
 import { createLogger, type Logger } from "../obs/log.js";
 import type { Interval, KlineRecord } from "../core/types.js";
-import { encodePullChunk } from "../grpc/pull-encoder.js";
+import { encodePullChunk, symbolRefsOf } from "../grpc/pull-encoder.js";
 import { decodePullChunkRaw } from "../grpc/pull-raw-decoder.js";
 import { RawKlineList } from "../grpc/raw-klines.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
@@ -142,9 +142,10 @@ export class FakeWorker implements WorkerPuller {
 /**
  * The answer as the gRPC client hands it over in raw mode: the klines encoded by the worker's
  * Pull encoder, then located by the raw decoder; `klines` is left empty so a gateway that read
- * it would see nothing.
+ * it would see nothing. With `refList`, each kline carries its symbol's index in that list as its
+ * symbol ref (the worker's own symbol list; any other list makes the refs wrong).
  */
-export function toRawResult(r: PullResult): PullResult {
+export function toRawResult(r: PullResult, refList?: readonly string[]): PullResult {
   const recs = r.klines.map((k): KlineRecord => ({
     ...k,
     interval: k.interval as Interval,
@@ -163,10 +164,13 @@ export function toRawResult(r: PullResult): PullResult {
     sourceDone: r.sourceDone,
   };
   const raw = new RawKlineList(4);
+  const index = new Map((refList ?? []).map((s, i) => [s, i]));
+  const refs = (from: number, to: number): Int32Array | undefined =>
+    refList === undefined ? undefined : symbolRefsOf(recs, from, to, index);
   // Two chunks when there is more than one kline: klines of one answer span several buffers.
   const cut = recs.length >> 1;
-  decodePullChunkRaw(encodePullChunk(head, false, 0, recs, 0, cut, r.symbols), raw);
-  decodePullChunkRaw(encodePullChunk(head, true, 1, recs, cut, recs.length, []), raw);
+  decodePullChunkRaw(encodePullChunk(head, false, 0, recs, 0, cut, r.symbols, refs(0, cut)), raw);
+  decodePullChunkRaw(encodePullChunk(head, true, 1, recs, cut, recs.length, [], refs(cut, recs.length)), raw);
   return { ...r, klines: [], raw };
 }
 

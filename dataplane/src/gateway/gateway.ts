@@ -75,7 +75,7 @@ export class Gateway {
   private readonly state: GlobalState;
   private readonly builder: SnapshotBuilder;
   private readonly workers: WorkerSlot[];
-  private readonly scratch = new ApplyScratch();
+  private readonly scratch: ApplyScratch;
   private readonly accept: Uint8Array;
   private readonly forward: Uint8Array;
   private readonly rejects: RateLimitedLog;
@@ -94,6 +94,7 @@ export class Gateway {
     this.now = ports.now ?? Date.now;
     this.gatewayEpoch = this.now();
     this.state = new GlobalState(new StateLayout(config.symbols, config.intervals));
+    this.scratch = new ApplyScratch(this.state.layout);
     this.builder = new SnapshotBuilder(this.state, config.name, this.gatewayEpoch);
     this.workers = ports.workers.map(({ endpoint, puller }) => ({
       endpoint,

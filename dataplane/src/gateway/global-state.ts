@@ -16,6 +16,7 @@ import type { KlineRecord } from "../core/types.js";
 import type { RawKlines, WireKline } from "./ports.js";
 import { viewOf } from "./byte-key-index.js";
 import { StateLayout } from "./state-layout.js";
+import { NO_SYMBOL_REFS } from "./symbol-refs.js";
 
 // The layout was defined here first; its users import it from either module.
 export { StateLayout } from "./state-layout.js";
@@ -102,6 +103,8 @@ export class GlobalState {
   readonly changeClosed: Uint8Array;
   /** Number of slots that hold a kline. */
   filled = 0;
+  /** Raw klines whose symbol ref named another layout symbol than their bytes (ever; see `slotOfRaw`). */
+  refMisses = 0;
   /** The last symbol looked up by its bytes (`slotOfRaw`), and where those bytes were. */
   private lastSymBuf: Uint8Array = EMPTY;
   private lastSymOff = 0;
@@ -177,8 +180,11 @@ export class GlobalState {
     return ApplyOutcome.Applied;
   }
 
-  /** Slot of raw kline `i` of `raw` (looked up on its bytes), or -1 / -2 like `slotOf`. */
-  slotOfRaw(raw: RawKlines, i: number): number {
+  /**
+   * Slot of raw kline `i` of `raw`, or -1 / -2 like `slotOf`. Its symbol is the one its ref names in
+   * `refs` (the answer's `SymbolRefMaps` map) when the symbol bytes confirm it, else looked up on its bytes.
+   */
+  slotOfRaw(raw: RawKlines, i: number, refs: Int32Array = NO_SYMBOL_REFS): number {
     const buf = raw.chunks[raw.chunk[i]!]!;
     const off = raw.symOff[i]!;
     const len = raw.symLen[i]!;
@@ -186,16 +192,14 @@ export class GlobalState {
       this.viewBuf = buf;
       this.view = viewOf(buf);
     }
+    const ref = raw.symRef[i]!;
+    const named = ref >= 0 && ref < refs.length ? refs[ref]! : -1;
     let s: number;
-    if (len === this.lastSymLen && sameBytes(buf, off, this.lastSymBuf, this.lastSymOff, len)) {
-      // Workers answer a symbol's klines one after the other: most lookups are the previous symbol's.
-      s = this.lastSym;
+    if (named >= 0 && this.layout.symbolBytes.isKeyIn(this.view, off, len, named)) {
+      s = named; // the worker's ref, confirmed: no lookup
     } else {
-      s = this.layout.symbolBytes.getIn(this.view, off, len);
-      this.lastSymBuf = buf;
-      this.lastSymOff = off;
-      this.lastSymLen = len;
-      this.lastSym = s;
+      if (named >= 0) this.refMisses++;
+      s = this.symbolOfBytes(buf, off, len);
     }
     if (s < 0) return -1;
     const iv = this.layout.intervalBytes.getIn(this.view, raw.ivOff[i]!, raw.ivLen[i]!);
@@ -203,9 +207,28 @@ export class GlobalState {
     return s * this.layout.nIntervals + iv;
   }
 
-  /** `apply` for kline `i` of a raw answer: same rules, no allocation, no decoding. */
-  applyRaw(raw: RawKlines, i: number, worker: number, fullStamp: number): ApplyOutcome {
-    const slot = this.slotOfRaw(raw, i);
+  /** The layout index of the symbol in `buf[off, off + len)` (`view` is `buf`'s), or -1. */
+  private symbolOfBytes(buf: Uint8Array, off: number, len: number): number {
+    // Workers answer a symbol's klines one after the other: most lookups are the previous symbol's.
+    if (len === this.lastSymLen && sameBytes(buf, off, this.lastSymBuf, this.lastSymOff, len))
+      return this.lastSym;
+    const s = this.layout.symbolBytes.getIn(this.view, off, len);
+    this.lastSymBuf = buf;
+    this.lastSymOff = off;
+    this.lastSymLen = len;
+    this.lastSym = s;
+    return s;
+  }
+
+  /** `apply` for kline `i` of a raw answer (`refs` as for `slotOfRaw`): same rules, no allocation, no decoding. */
+  applyRaw(
+    raw: RawKlines,
+    i: number,
+    worker: number,
+    fullStamp: number,
+    refs: Int32Array = NO_SYMBOL_REFS,
+  ): ApplyOutcome {
+    const slot = this.slotOfRaw(raw, i, refs);
     if (slot < 0) return slot === -1 ? ApplyOutcome.UnknownSymbol : ApplyOutcome.UnknownInterval;
     const openTime = raw.openTime[i]!;
     const version = raw.version[i]!;

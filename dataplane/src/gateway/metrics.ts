@@ -14,6 +14,7 @@ export interface GatewayMetrics {
   readonly consecutiveTimeouts: Gauge<"worker">;
   readonly degraded: Gauge<"worker">;
   readonly rejectedKlines: Counter<"reason">;
+  readonly symbolRefMisses: Counter<"worker">;
   readonly kafkaQueueDepth: Gauge<"kind">;
   readonly kafkaDroppedOpen: Counter<string>;
   readonly kafkaClosedOverflow: Counter<string>;
@@ -74,6 +75,12 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       name: `${P}rejected_klines_total`,
       help: "Klines from workers that do not fit the configured layout, by reason.",
       labelNames: ["reason"],
+      registers,
+    }),
+    symbolRefMisses: new Counter({
+      name: `${P}symbol_ref_misses_total`,
+      help: "Klines whose symbol ref named another symbol than the kline's own (a worker bug; placed by name instead).",
+      labelNames: ["worker"],
       registers,
     }),
     kafkaQueueDepth: new Gauge({

@@ -34,7 +34,7 @@ export interface WireKline {
  * A pull answer's klines as undecoded wire bytes (the gRPC client's `RawKlineList`
  * satisfies this): kline `i`'s `klagg.v1.Kline` body is
  * `chunks[chunk[i]][off[i], off[i] + len[i])`, its symbol and interval are the UTF-8
- * byte ranges `symOff/symLen`, `ivOff/ivLen` of the same chunk. The gateway copies the
+ * byte ranges `symOff/symLen`, `ivOff/ivLen` of the same chunk, `symRef` its symbol's ref. The gateway copies the
  * body into its snapshot, update and Kafka records as is, so the bytes must be a
  * canonical encoding (what protobuf-es `toBinary` writes; the worker's encoder is).
  */
@@ -48,6 +48,11 @@ export interface RawKlines {
   readonly symLen: Int32Array;
   readonly ivOff: Int32Array;
   readonly ivLen: Int32Array;
+  /**
+   * Per kline, its symbol's index in the worker's symbol list (the PullChunk's `symbol_refs`),
+   * or -1 when the worker sent none. A hint: the gateway checks it against the symbol bytes.
+   */
+  readonly symRef: Int32Array;
   readonly openTime: Float64Array;
   readonly version: Float64Array;
   readonly closed: Uint8Array;

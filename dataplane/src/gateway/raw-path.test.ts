@@ -10,7 +10,14 @@ import { parseGatewayConfig } from "../config/gateway.js";
 import { ByteKeyIndex } from "./byte-key-index.js";
 import { Gateway } from "./gateway.js";
 import type { GatewaySnapshot, PullResult, SnapshotPublisher, WorkerPuller } from "./ports.js";
-import { captureLog, makeKline, testMetrics, toRawResult, type FakeKline } from "./fakes.test-helper.js";
+import {
+  captureLog,
+  makeKline,
+  metricValue,
+  testMetrics,
+  toRawResult,
+  type FakeKline,
+} from "./fakes.test-helper.js";
 
 const T0 = 1_700_000_040_000;
 const SYMBOLS = ["AAA", "BBB", "CCC", "DDD", "EEE"];
@@ -26,7 +33,10 @@ class Keep implements SnapshotPublisher {
   async stop(): Promise<void> {}
 }
 
-/** Answers whatever the test sets as `next`, as objects or as raw bytes. */
+/**
+ * Answers whatever the test sets as `next`, as objects or as raw bytes; raw answers carry symbol refs
+ * into `refList` when one is given.
+ */
 class Scripted implements WorkerPuller {
   next: PullResult = {
     worker: "w",
@@ -37,21 +47,24 @@ class Scripted implements WorkerPuller {
     symbols: [],
     klines: [],
   };
-  constructor(readonly raw: boolean) {}
+  constructor(
+    readonly raw: boolean,
+    readonly refList?: readonly string[],
+  ) {}
   async pull(): Promise<PullResult> {
-    return this.raw ? toRawResult(this.next) : this.next;
+    return this.raw ? toRawResult(this.next, this.refList) : this.next;
   }
 }
 
-function gateway(raw: boolean) {
+function gateway(raw: boolean, refList?: readonly string[]) {
   const config = parseGatewayConfig({
     KLAGG_WORKERS: "w0=127.0.0.1:1",
     KLAGG_SYMBOLS: SYMBOLS.join(","),
     KLAGG_INTERVALS: IVS.join(","),
   });
-  const puller = new Scripted(raw);
+  const puller = new Scripted(raw, refList);
   const pub = new Keep();
-  const { metrics } = testMetrics();
+  const { metrics, registry } = testMetrics();
   const gw = new Gateway(config, {
     workers: [{ endpoint: config.workers[0]!, puller }],
     publishers: [pub],
@@ -59,12 +72,15 @@ function gateway(raw: boolean) {
     metrics,
     now: () => T0,
   });
-  return { gw, puller, pub };
+  return { gw, puller, pub, registry };
 }
 
-test("snapshots built from raw kline bytes are byte-identical to the object path's and decode to the newest klines", async () => {
+test("snapshots built from raw kline bytes, with right, wrong or no symbol refs, are byte-identical to the object path's and decode to the newest klines", async () => {
   const a = gateway(false);
   const b = gateway(true);
+  // The worker's list (sent on its full answer) is SYMBOLS: refs into it are right, refs into a rotated
+  // copy name the wrong symbol for every kline and must be caught.
+  const withRefs = [gateway(true, SYMBOLS), gateway(true, [...SYMBOLS.slice(2), ...SYMBOLS.slice(0, 2)])];
   let x = 7;
   const rnd = (m: number): number => {
     x = (Math.imul(x, 1103515245) + 12345) >>> 0;
@@ -95,14 +111,16 @@ test("snapshots built from raw kline bytes are byte-identical to the object path
       symbols: tick === 0 ? SYMBOLS : [],
       klines,
     };
-    a.puller.next = answer;
-    b.puller.next = answer;
-    await a.gw.tickOnce();
-    await b.gw.tickOnce();
-    const sa = a.pub.snaps[tick]!;
-    const sb = b.pub.snaps[tick]!;
-    assert.deepEqual(new Uint8Array(sb.bytes), new Uint8Array(sa.bytes), `snapshot of tick ${tick}`);
-    assert.deepEqual(sb.updateBytes, sa.updateBytes, `update of tick ${tick}`);
+    const sa = await runTick(a, answer);
+    for (const [i, g] of [b, ...withRefs].entries()) {
+      const sb = await runTick(g, answer);
+      assert.deepEqual(
+        new Uint8Array(sb.bytes),
+        new Uint8Array(sa.bytes),
+        `snapshot of tick ${tick}, rig ${i}`,
+      );
+      assert.deepEqual(sb.updateBytes, sa.updateBytes, `update of tick ${tick}, rig ${i}`);
+    }
   }
   const decoded = fromBinary(SnapshotSchema, b.pub.snaps.at(-1)!.bytes);
   assert.deepEqual(decoded, fromBinary(SnapshotSchema, a.pub.snaps.at(-1)!.bytes));
@@ -111,7 +129,17 @@ test("snapshots built from raw kline bytes are byte-identical to the object path
     .filter((k) => k !== undefined)
     .map((k) => `${k.symbol}|${k.interval}|${k.openTime}|${k.close}|${k.closed}`);
   assert.deepEqual(got, want);
+  const misses = (g: (typeof withRefs)[number]) =>
+    metricValue(g.registry, "klagg_gateway_symbol_ref_misses_total", { worker: "w0" });
+  assert.equal(await misses(withRefs[0]!), undefined, "right refs are never missed");
+  assert.equal(await misses(withRefs[1]!), 30 * 6, "every kline's wrong ref is counted");
 });
+
+async function runTick(g: ReturnType<typeof gateway>, answer: PullResult): Promise<GatewaySnapshot> {
+  g.puller.next = answer;
+  await g.gw.tickOnce();
+  return g.pub.snaps.at(-1)!;
+}
 
 test("byte keys are found by content, and absent, prefix or longer keys are not", () => {
   const keys = Array.from({ length: 3000 }, (_, i) => `K${i}USDT`).concat(["币安人生USDT", ""]);

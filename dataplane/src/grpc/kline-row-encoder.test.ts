@@ -6,7 +6,7 @@ import { INTERVALS, type RawTrade } from "../core/types.js";
 import { fromProtoKline } from "./kline-proto.js";
 import { PullAnswerBuilder, type AnswerOptions } from "./pull-answer.js";
 import { decodePullChunk } from "./pull-decoder.js";
-import { encodePullChunk } from "./pull-encoder.js";
+import { encodePullChunk, symbolRefsOf } from "./pull-encoder.js";
 
 const SYMBOLS = ["BTCUSDT", "币安人生USDT", "X", "DOGEUSDT", "NEVERTRADED"];
 const T0 = Date.parse("2024-02-29T23:50:00Z");
@@ -66,6 +66,8 @@ function trades(): RawTrade[] {
   return out;
 }
 
+const SYMBOL_INDEX = new Map(SYMBOLS.map((s, i) => [s, i]));
+
 const BARE = { worker: "", epoch: 0, version: 0, full: false, sourceDone: false };
 
 const HEAD_OPTS: AnswerOptions = {
@@ -119,6 +121,7 @@ test("pull answers encoded from the engine's rows are byte-identical to the reco
       0,
       view.klines.length,
       view.full ? SYMBOLS : [],
+      symbolRefsOf(view.klines, 0, view.klines.length, SYMBOL_INDEX),
     );
     assert.deepEqual(ans.chunks[0], expected);
     checked += view.klines.length;
@@ -168,11 +171,16 @@ test("row-encoded answers are split into chunks within the count and byte limits
       full: true,
       sourceDone: false,
     };
-    const bare = encodePullChunk(head, c.last, i, [], 0, 0, c.symbols).length;
+    const bare = encodePullChunk(head, c.last, i, [], 0, 0, c.symbols, Int32Array.from(c.symbolRefs)).length;
     const bytes = ans.chunks[i]!.length - bare;
     assert.ok(c.klines.length === 1 || bytes <= 1500, `chunk ${i}: ${bytes} bytes of klines`);
   });
   assert.deepEqual(got[0]!.symbols, SYMBOLS);
+  assert.deepEqual(
+    got.flatMap((c) => c.symbolRefs),
+    view.klines.map((k) => SYMBOLS.indexOf(k.symbol)),
+    "each kline's symbol ref is its symbol's index in the worker's list",
+  );
   assert.deepEqual(
     got.flatMap((c) => c.klines.map(fromProtoKline)),
     view.klines,
@@ -213,7 +221,8 @@ test("a kline that grows past 128 bytes between answers is encoded exactly befor
     const view = a.pull(0, 0);
     const ans = builder.answer(0, 0, opts);
     const head = { worker: "w-7", epoch: view.epoch, version: view.version, full: true, sourceDone: false };
-    assert.deepEqual(ans.chunks[0], encodePullChunk(head, true, 0, view.klines, 0, 1, ["X"]));
+    const refs = Int32Array.of(0);
+    assert.deepEqual(ans.chunks[0], encodePullChunk(head, true, 0, view.klines, 0, 1, ["X"], refs));
     sizes.add(encodePullChunk(BARE, false, 0, view.klines, 0, 1, []).length < 2 + 128);
   }
   assert.deepEqual([...sizes].sort(), [false, true], "the kline was both under and over 128 bytes");

@@ -76,6 +76,8 @@ export class KlineRowEncoder implements KlineRowVisitor {
   buf = new Uint8Array(1 << 16);
   /** ends[i]: the end of entry i in `buf` (entry i starts at ends[i - 1], or 0). */
   ends = new Int32Array(1024);
+  /** refs[i]: the symbol index of entry i (its PullChunk `symbol_refs` entry). */
+  refs = new Int32Array(1024);
   count = 0;
   size = 0;
   private readonly symbolBytes: Uint8Array[];
@@ -120,10 +122,16 @@ export class KlineRowEncoder implements KlineRowVisitor {
     if (this.buf.length > KEEP_BYTES && this.size < this.buf.length / 4) {
       this.buf = new Uint8Array(Math.max(1 << 16, this.size * 2));
       this.ends = new Int32Array(Math.max(1024, this.count * 2));
+      this.refs = new Int32Array(this.ends.length);
     }
     this.count = 0;
     this.size = 0;
     this.answer++;
+  }
+
+  /** The symbol refs of entries [from, to). A view, valid like `slice`. */
+  refSlice(from: number, to: number): Int32Array {
+    return this.refs.subarray(from, to);
   }
 
   /** Bytes of entries [from, to). A view into the reused buffer: copy it before the next `reset`. */
@@ -199,10 +207,10 @@ export class KlineRowEncoder implements KlineRowVisitor {
       buf[start + 2] = len >>> 7;
     }
     if (this.count === this.ends.length) {
-      const grown = new Int32Array(this.ends.length * 2);
-      grown.set(this.ends);
-      this.ends = grown;
+      this.ends = doubled(this.ends);
+      this.refs = doubled(this.refs);
     }
+    this.refs[this.count] = s;
     this.ends[this.count++] = p;
     this.size = p;
   }
@@ -233,6 +241,12 @@ export class KlineRowEncoder implements KlineRowVisitor {
     grown.set(this.buf.subarray(0, this.size));
     this.buf = grown;
   }
+}
+
+function doubled(a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(a.length * 2);
+  grown.set(a);
+  return grown;
 }
 
 function intField(buf: Uint8Array, p: number, tag: number, n: number): number {

@@ -4,16 +4,17 @@
  * byte-identical klines:
  * - rows (the real engine): `engine.pullRows` hands every changed kline's
  *   table row to a `KlineRowEncoder`, which writes protobuf bytes straight
- *   from the typed arrays; chunks are slices of those bytes;
+ *   from the typed arrays; chunks are slices of those bytes, with each
+ *   kline's `symbol_refs` entry;
  * - records (engines offering only `pull`, e.g. the test fake): `KlineRecord`
- *   objects encoded by `encodePullChunk`.
+ *   objects encoded by `encodePullChunk`, without symbol refs.
  * Chunks hold at most `maxCount` klines and (except a single oversize kline)
  * at most `maxBytes` bytes of klines.
  */
 import type { KlineEngine, PullHead } from "../core/engine-api.js";
 import { planChunks } from "./kline-proto.js";
 import { KlineRowEncoder } from "./kline-row-encoder.js";
-import { encodePullChunk, encodePullChunkBytes, type ChunkHead } from "./pull-encoder.js";
+import { encodePullChunk, encodePullChunkBytes, symbolRefsOf, type ChunkHead } from "./pull-encoder.js";
 
 /** What a pull-answering engine offers: `pull`, and the row path when it has one. */
 export type PullEngine = Pick<KlineEngine, "pull"> &
@@ -44,6 +45,11 @@ export const SYMBOLS_PER_CHUNK = 4096;
 /** Builds answers for one engine; keeps the row encoder (and its buffer) from pull to pull. */
 export class PullAnswerBuilder {
   private encoder: KlineRowEncoder | undefined;
+  /** The symbols `index` and `rowRefs` were made for. */
+  private indexOf: readonly string[] | undefined;
+  private index = new Map<string, number>();
+  /** Whether the row encoder's refs (engine symbol indexes) index those symbols. */
+  private rowRefs = false;
 
   constructor(private readonly engine: PullEngine) {}
 
@@ -55,6 +61,7 @@ export class PullAnswerBuilder {
     }
     this.encoder ??= new KlineRowEncoder(e.symbols, e.intervals);
     const enc = this.encoder;
+    this.symbolIndex(opts.symbols);
     enc.reset();
     const head = e.pullRows(epoch, ackVersion, enc, sinceVersion);
     const ranges: Array<[number, number]> = [];
@@ -75,7 +82,8 @@ export class PullAnswerBuilder {
     const ch = chunkHead(head, opts);
     for (let i = 0; i < n; i++) {
       const [a, b] = ranges[i] ?? [0, 0];
-      chunks.push(encodePullChunkBytes(ch, i === n - 1, i, enc.slice(a, b), symbolSlices[i] ?? []));
+      const refs = this.rowRefs ? enc.refSlice(a, b) : undefined;
+      chunks.push(encodePullChunkBytes(ch, i === n - 1, i, enc.slice(a, b), symbolSlices[i] ?? [], refs));
     }
     return { head, chunks };
   }
@@ -100,9 +108,23 @@ export class PullAnswerBuilder {
     const ch = chunkHead(head, opts);
     for (let i = 0; i < n; i++) {
       const [a, b] = ranges[i] ?? [0, 0];
-      chunks.push(encodePullChunk(ch, i === n - 1, i, view.klines, a, b, symbolSlices[i] ?? []));
+      const refs = symbolRefsOf(view.klines, a, b, this.symbolIndex(opts.symbols));
+      chunks.push(encodePullChunk(ch, i === n - 1, i, view.klines, a, b, symbolSlices[i] ?? [], refs));
     }
     return { head, chunks };
+  }
+
+  /** Symbol -> index in `symbols` (the list full answers send, which symbol refs index). */
+  private symbolIndex(symbols: readonly string[]): ReadonlyMap<string, number> {
+    if (this.indexOf !== symbols) {
+      this.indexOf = symbols;
+      this.index = new Map(symbols.map((s, i) => [s, i]));
+      // The row path's refs are the engine's symbol indexes: valid when the lists agree.
+      const own = this.engine.symbols;
+      this.rowRefs =
+        own !== undefined && own.length === symbols.length && own.every((s, i) => s === symbols[i]);
+    }
+    return this.index;
   }
 }
 

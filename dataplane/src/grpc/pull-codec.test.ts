@@ -15,6 +15,7 @@ function viaProtobufEs(
   index: number,
   recs: KlineRecord[],
   symbols: string[],
+  symbolRefs: number[] = [],
 ) {
   return create(PullChunkSchema, {
     worker: head.worker,
@@ -26,6 +27,7 @@ function viaProtobufEs(
     klines: recs.map(toProtoKline),
     symbols,
     sourceDone: head.sourceDone,
+    symbolRefs,
   });
 }
 
@@ -63,6 +65,37 @@ test("decoding equals protobuf-es fromBinary", () => {
   const recs = randomRecords(500, 3);
   const bytes = toBinary(PullChunkSchema, viaProtobufEs(HEAD, true, 2, recs, ["A", "币"]));
   assert.deepEqual(decodePullChunk(bytes), fromBinary(PullChunkSchema, bytes));
+});
+
+test("symbol refs are encoded packed, byte-identical to protobuf-es, and decode like fromBinary", () => {
+  const recs = randomRecords(40, 11);
+  // Refs of one to three varint bytes.
+  const refs = recs.map((_, i) => [0, 5, 127, 128, 300, 16_383, 16_384, 70_000][i % 8]!);
+  const mine = encodePullChunk(HEAD, true, 0, recs, 0, recs.length, ["A"], Int32Array.from(refs));
+  const ref = toBinary(PullChunkSchema, viaProtobufEs(HEAD, true, 0, recs, ["A"], refs));
+  assert.deepEqual(new Uint8Array(mine), ref);
+  const decoded = decodePullChunk(mine);
+  assert.deepEqual(decoded, fromBinary(PullChunkSchema, ref));
+  assert.deepEqual(decoded.symbolRefs, refs);
+});
+
+test("symbol refs written one varint per field (unpacked) decode like fromBinary", () => {
+  const recs = randomRecords(2, 12);
+  const zero: ChunkHead = { worker: "", epoch: 0, version: 0, full: false, sourceDone: false };
+  const chunk = Buffer.concat([
+    Buffer.from([0x50, 0x07]), // field 10, varint: before the klines, which protobuf allows
+    encodePullChunk(zero, true, 0, recs, 0, 2, []),
+    Buffer.from([0x50, 0x80, 0x01]),
+  ]);
+  const decoded = decodePullChunk(chunk);
+  assert.deepEqual(decoded, fromBinary(PullChunkSchema, chunk));
+  assert.deepEqual(decoded.symbolRefs, [7, 128]);
+});
+
+test("a chunk with symbol refs for some of its klines only is a DecodeError", () => {
+  const recs = randomRecords(3, 13);
+  const bytes = encodePullChunk(HEAD, true, 0, recs, 0, 3, [], Int32Array.of(1, 2));
+  assert.throws(() => decodePullChunk(bytes), /symbol_refs has 2 entries for 3 klines/);
 });
 
 function varint(n: number): number[] {

@@ -193,6 +193,7 @@ export function decodePullChunk(bytes: Uint8Array): PullChunk {
     klines: [],
     symbols: [],
     sourceDone: false,
+    symbolRefs: [],
   };
   const r = new Reader(bytes, 0, bytes.length);
   while (r.pos < r.end) {
@@ -214,10 +215,24 @@ export function decodePullChunk(bytes: Uint8Array): PullChunk {
       }
       case T.symbols: chunk.symbols.push(r.str()); break; // prettier-ignore
       case T.sourceDone: chunk.sourceDone = r.varint() !== 0; break; // prettier-ignore
+      case T.symbolRef: chunk.symbolRefs.push(r.varint() >>> 0); break; // prettier-ignore
+      case T.symbolRefs: {
+        const n = r.varint();
+        const end = r.pos + n;
+        if (end > r.end) throw new DecodeError("truncated symbol_refs");
+        const packed = new Reader(bytes, r.pos, end);
+        while (packed.pos < end) chunk.symbolRefs.push(packed.varint() >>> 0);
+        r.pos = end;
+        break;
+      }
       default:
         r.skip(t & 7);
     }
   }
   if (r.pos !== r.end) throw new DecodeError("chunk overruns its length");
+  const refs = chunk.symbolRefs.length;
+  if (refs !== 0 && refs !== chunk.klines.length) {
+    throw new DecodeError(`symbol_refs has ${refs} entries for ${chunk.klines.length} klines`);
+  }
   return chunk;
 }

@@ -17,6 +17,10 @@ const T_CHUNK_INDEX = 6 << 3;
 const T_KLINES = (7 << 3) | 2;
 const T_SYMBOLS = (8 << 3) | 2;
 const T_SOURCE_DONE = 9 << 3;
+/** symbol_refs, packed: one length-delimited field holding the varints. */
+const T_SYMBOL_REFS = (10 << 3) | 2;
+/** symbol_refs, one varint per field (what a packed-unaware encoder writes; decoders accept both). */
+const T_SYMBOL_REF = 10 << 3;
 
 /** PullChunk field tags, shared with the decoder. */
 export const PULL_CHUNK_TAGS = {
@@ -29,7 +33,30 @@ export const PULL_CHUNK_TAGS = {
   klines: T_KLINES,
   symbols: T_SYMBOLS,
   sourceDone: T_SOURCE_DONE,
+  symbolRefs: T_SYMBOL_REFS,
+  symbolRef: T_SYMBOL_REF,
 } as const;
+
+const NO_REFS = new Int32Array(0);
+
+/**
+ * The symbol_refs of `klines[from, to)`: each kline's index in the list `index` was built from (the
+ * worker's symbols), or undefined when a symbol is not in it (a chunk sends refs for all its klines or none).
+ */
+export function symbolRefsOf(
+  klines: readonly KlineRecord[],
+  from: number,
+  to: number,
+  index: ReadonlyMap<string, number>,
+): Int32Array | undefined {
+  const refs = new Int32Array(to - from);
+  for (let i = from; i < to; i++) {
+    const r = index.get(klines[i]!.symbol);
+    if (r === undefined) return undefined;
+    refs[i - from] = r;
+  }
+  return refs;
+}
 
 /** The answer-level fields of a chunk. */
 export interface ChunkHead {
@@ -161,8 +188,8 @@ function writeKline(w: Writer, k: KlineRecord): void {
 }
 
 /**
- * Encodes one PullChunk holding `klines[from, to)`, byte-identical to
- * `toBinary(PullChunkSchema, ...)` of the equivalent message.
+ * Encodes one PullChunk holding `klines[from, to)` and their `symbolRefs` (one per kline, or none),
+ * byte-identical to `toBinary(PullChunkSchema, ...)` of the equivalent message.
  */
 export function encodePullChunk(
   head: ChunkHead,
@@ -172,6 +199,7 @@ export function encodePullChunk(
   from: number,
   to: number,
   symbols: readonly string[],
+  symbolRefs: Int32Array = NO_REFS,
 ): Buffer {
   const sizes = new Array<number>(to - from);
   let klineBytes = 0;
@@ -180,7 +208,7 @@ export function encodePullChunk(
     sizes[i - from] = n;
     klineBytes += 1 + varintSize(n) + n;
   }
-  return writeChunk(head, last, chunkIndex, klineBytes, symbols, (w) => {
+  return writeChunk(head, last, chunkIndex, klineBytes, symbols, symbolRefs, (w) => {
     for (let i = from; i < to; i++) {
       w.buf[w.pos++] = T_KLINES;
       w.varint(sizes[i - from]!);
@@ -192,7 +220,8 @@ export function encodePullChunk(
 /**
  * Encodes one PullChunk whose klines are already encoded: `klineBytes` holds
  * consecutive `klines` field entries (tag, length, Kline message), as
- * `KlineRowEncoder` writes them. Byte-identical to `encodePullChunk` of the
+ * `KlineRowEncoder` writes them, and `symbolRefs` their symbol_refs (one per
+ * kline, or none). Without refs, byte-identical to `encodePullChunk` of the
  * same klines.
  */
 export function encodePullChunkBytes(
@@ -201,8 +230,9 @@ export function encodePullChunkBytes(
   chunkIndex: number,
   klineBytes: Uint8Array,
   symbols: readonly string[],
+  symbolRefs: Int32Array = NO_REFS,
 ): Buffer {
-  return writeChunk(head, last, chunkIndex, klineBytes.length, symbols, (w) => {
+  return writeChunk(head, last, chunkIndex, klineBytes.length, symbols, symbolRefs, (w) => {
     w.buf.set(klineBytes, w.pos);
     w.pos += klineBytes.length;
   });
@@ -210,7 +240,7 @@ export function encodePullChunkBytes(
 
 /**
  * The PullChunk frame around the klines, in field order: head fields, the
- * `klineBytes` bytes that `writeKlines` writes, symbols, source_done.
+ * `klineBytes` bytes that `writeKlines` writes, symbols, source_done, symbol_refs (packed).
  */
 function writeChunk(
   head: ChunkHead,
@@ -218,8 +248,14 @@ function writeChunk(
   chunkIndex: number,
   klineBytes: number,
   symbols: readonly string[],
+  refs: Int32Array,
   writeKlines: (w: Writer) => void,
 ): Buffer {
+  let refBytes = 0;
+  for (let i = 0; i < refs.length; i++) {
+    const r = refs[i]!;
+    refBytes += r < 128 ? 1 : r < 16384 ? 2 : varintSize(r);
+  }
   let total =
     strField(head.worker) +
     intField(head.epoch) +
@@ -230,6 +266,7 @@ function writeChunk(
     (head.sourceDone ? 2 : 0) +
     klineBytes;
   for (const s of symbols) total += 1 + varintSize(utf8Size(s)) + utf8Size(s);
+  if (refBytes > 0) total += 1 + varintSize(refBytes) + refBytes;
   const w = new Writer(Buffer.allocUnsafe(total));
   w.str(T_WORKER, head.worker);
   w.int(T_EPOCH, head.epoch);
@@ -246,6 +283,21 @@ function writeChunk(
     w.pos += w.buf.write(s, w.pos, "utf8");
   }
   if (head.sourceDone) w.int(T_SOURCE_DONE, 1);
+  if (refBytes > 0) {
+    w.buf[w.pos++] = T_SYMBOL_REFS;
+    w.varint(refBytes);
+    const b = w.buf;
+    let p = w.pos;
+    for (let i = 0; i < refs.length; i++) {
+      let r = refs[i]!; // non-negative int32: shifts are exact
+      while (r >= 128) {
+        b[p++] = (r & 0x7f) | 0x80;
+        r >>>= 7;
+      }
+      b[p++] = r;
+    }
+    w.pos = p;
+  }
   if (w.pos !== total) throw new Error(`PullChunk size mismatch: wrote ${w.pos} of ${total} bytes`);
   return w.buf;
 }

@@ -193,6 +193,7 @@ describe("pull failures", () => {
     chunkIndex: i,
     klines: [],
     symbols: [],
+    symbolRefs: [],
     sourceDone: false,
   });
 

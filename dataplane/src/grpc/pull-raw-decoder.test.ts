@@ -89,6 +89,44 @@ test("the raw bytes keep unknown fields of a newer schema and the keys are still
   assert.equal(utf8.decode(c.subarray(list.symOff[0]!, list.symOff[0]! + list.symLen[0]!)), "ETHUSDT");
 });
 
+test("symbol refs land on their own chunk's klines, and klines of a chunk without refs get -1", () => {
+  const recs = randomRecords(30, 4);
+  const list = new RawKlineList(1);
+  const refs = Int32Array.from({ length: 20 }, (_, i) => 1000 - i * 37);
+  decodePullChunkRaw(encodePullChunk(HEAD, false, 0, recs, 0, 10, []), list);
+  decodePullChunkRaw(encodePullChunk(HEAD, true, 1, recs, 10, 30, [], refs), list);
+  assert.deepEqual([...list.symRef.subarray(0, 10)], new Array<number>(10).fill(-1));
+  assert.deepEqual([...list.symRef.subarray(10, 30)], [...refs]);
+});
+
+test("symbol refs before the klines, packed or one per field, are read like fromBinary reads them", () => {
+  const recs = randomRecords(3, 6);
+  const zero: ChunkHead = { worker: "", epoch: 0, version: 0, full: false, sourceDone: false };
+  const klines = encodePullChunk(zero, true, 0, recs, 0, 3, []);
+  const chunk = Buffer.concat([
+    Buffer.from([0x52, 0x03, 0x02, 0x80, 0x01]),
+    klines,
+    Buffer.from([0x50, 0x09]),
+  ]);
+  const list = new RawKlineList();
+  decodePullChunkRaw(chunk, list);
+  assert.deepEqual([...list.symRef.subarray(0, 3)], [2, 128, 9]);
+  assert.deepEqual(fromBinary(PullChunkSchema, chunk).symbolRefs, [2, 128, 9]);
+});
+
+test("a chunk whose symbol refs do not match its klines in number is a DecodeError", () => {
+  const recs = randomRecords(3, 8);
+  for (const refs of [Int32Array.of(1, 2), Int32Array.of(1, 2, 3, 4)]) {
+    const bytes = encodePullChunk(HEAD, true, 0, recs, 0, 3, [], refs);
+    assert.throws(
+      () => decodePullChunkRaw(bytes, new RawKlineList()),
+      new RegExp(`symbol_refs has ${refs.length} entries for 3 klines`),
+    );
+  }
+  const truncated = Buffer.from([0x52, 0x05, 0x01]);
+  assert.throws(() => decodePullChunkRaw(truncated, new RawKlineList()), DecodeError);
+});
+
 test("truncated or corrupt bytes are a DecodeError, like the full decoder's", () => {
   const bytes = encodePullChunk(HEAD, true, 0, randomRecords(3, 5), 0, 3, []);
   for (const cut of [6, Math.floor(bytes.length / 2), bytes.length - 1]) {

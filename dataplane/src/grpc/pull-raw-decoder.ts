@@ -2,7 +2,7 @@
  * Light PullChunk decoder for the gateway's hot path: reads the chunk's
  * answer-level fields, and for every kline only locates it (its body's byte
  * range) and extracts symbol and interval (as byte ranges, no strings), open
- * time, version and closed. The kline bodies stay in the chunk, untouched,
+ * time, version, closed and its symbol ref (-1 when the chunk has none). The kline bodies stay in the chunk, untouched,
  * for the gateway to copy into its snapshot. Validation matches the full
  * decoder (pull-decoder.ts): truncated or overlong input is a DecodeError.
  */
@@ -128,6 +128,7 @@ function rawKline(kEnd: number, list: RawKlineList, chunkNo: number): void {
   }
   end = outerEnd;
   if (pos !== kEnd) throw new DecodeError("kline overruns its length");
+  list.symRef[i] = -1;
   list.symOff[i] = symOff;
   list.symLen[i] = symLen;
   list.ivOff[i] = ivOff;
@@ -153,7 +154,9 @@ export function decodePullChunkRaw(bytes: Uint8Array, list: RawKlineList): RawCh
     sourceDone: false,
   };
   const chunkNo = list.chunks.length;
+  const first = list.count;
   list.chunks.push(bytes);
+  refCount = 0;
   buf = bytes;
   pos = 0;
   end = bytes.length;
@@ -178,11 +181,14 @@ export function decodePullChunkRaw(bytes: Uint8Array, list: RawKlineList): RawCh
         }
         case T.symbols: head.symbols.push(str()); break; // prettier-ignore
         case T.sourceDone: head.sourceDone = varint() !== 0; break; // prettier-ignore
+        case T.symbolRefs: packedRefs(); break; // prettier-ignore
+        case T.symbolRef: addRef(varint() >>> 0); break; // prettier-ignore
         default:
           skip(t & 7, end);
       }
     }
     if (pos !== end) throw new DecodeError("chunk overruns its length");
+    assignRefs(list, first);
   } finally {
     // Do not keep the last chunk alive through the module cursor.
     buf = EMPTY;
@@ -191,3 +197,35 @@ export function decodePullChunkRaw(bytes: Uint8Array, list: RawKlineList): RawCh
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** The chunk's symbol_refs as read (they may come before or after its klines). */
+let refs = new Int32Array(1024);
+let refCount = 0;
+
+function addRef(v: number): void {
+  if (refCount === refs.length) {
+    const grown = new Int32Array(refs.length * 2);
+    grown.set(refs);
+    refs = grown;
+  }
+  refs[refCount++] = v;
+}
+
+/** symbol_refs, packed: the varints of a length-delimited field. */
+function packedRefs(): void {
+  const n = varint();
+  const fEnd = pos + n;
+  if (fEnd > end) throw new DecodeError("truncated symbol_refs");
+  const outerEnd = end;
+  end = fEnd;
+  while (pos < fEnd) addRef(varint() >>> 0);
+  end = outerEnd;
+}
+
+/** Gives the chunk's klines (from `first` on) their refs: one per kline, or none at all. */
+function assignRefs(list: RawKlineList, first: number): void {
+  if (refCount === 0) return;
+  const n = list.count - first;
+  if (refCount !== n) throw new DecodeError(`symbol_refs has ${refCount} entries for ${n} klines`);
+  list.symRef.set(refs.subarray(0, n), first);
+}

@@ -25,6 +25,8 @@ export class RawKlineList {
   symLen: Int32Array;
   ivOff: Int32Array;
   ivLen: Int32Array;
+  /** Per kline: its symbol_refs entry (the symbol's index in the worker's list), -1 = none sent. */
+  symRef: Int32Array;
   openTime: Float64Array;
   version: Float64Array;
   closed: Uint8Array;
@@ -38,6 +40,7 @@ export class RawKlineList {
     this.symLen = new Int32Array(n);
     this.ivOff = new Int32Array(n);
     this.ivLen = new Int32Array(n);
+    this.symRef = new Int32Array(n);
     this.openTime = new Float64Array(n);
     this.version = new Float64Array(n);
     this.closed = new Uint8Array(n);
@@ -88,6 +91,7 @@ export class RawKlineList {
     this.symLen = i32(this.symLen);
     this.ivOff = i32(this.ivOff);
     this.ivLen = i32(this.ivLen);
+    this.symRef = i32(this.symRef);
     this.openTime = f64(this.openTime);
     this.version = f64(this.version);
     const c = new Uint8Array(n);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file klagg/v1/worker.proto.
  */
 export const file_klagg_v1_worker: GenFile = /*@__PURE__*/
-  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxImYKC1B1bGxSZXF1ZXN0Eg0KBWVwb2NoGAEgASgEEhMKC2Fja192ZXJzaW9uGAIgASgEEhwKFG1heF9rbGluZXNfcGVyX2NodW5rGAMgASgNEhUKDXNpbmNlX3ZlcnNpb24YBCABKAQiswEKCVB1bGxDaHVuaxIOCgZ3b3JrZXIYASABKAkSDQoFZXBvY2gYAiABKAQSDwoHdmVyc2lvbhgDIAEoBBIMCgRmdWxsGAQgASgIEgwKBGxhc3QYBSABKAgSEwoLY2h1bmtfaW5kZXgYBiABKA0SHwoGa2xpbmVzGAcgAygLMg8ua2xhZ2cudjEuS2xpbmUSDwoHc3ltYm9scxgIIAMoCRITCgtzb3VyY2VfZG9uZRgJIAEoCDJFCg1Xb3JrZXJTZXJ2aWNlEjQKBFB1bGwSFS5rbGFnZy52MS5QdWxsUmVxdWVzdBoTLmtsYWdnLnYxLlB1bGxDaHVuazABYgZwcm90bzM", [file_klagg_v1_kline]);
+  fileDesc("ChVrbGFnZy92MS93b3JrZXIucHJvdG8SCGtsYWdnLnYxImYKC1B1bGxSZXF1ZXN0Eg0KBWVwb2NoGAEgASgEEhMKC2Fja192ZXJzaW9uGAIgASgEEhwKFG1heF9rbGluZXNfcGVyX2NodW5rGAMgASgNEhUKDXNpbmNlX3ZlcnNpb24YBCABKAQiyAEKCVB1bGxDaHVuaxIOCgZ3b3JrZXIYASABKAkSDQoFZXBvY2gYAiABKAQSDwoHdmVyc2lvbhgDIAEoBBIMCgRmdWxsGAQgASgIEgwKBGxhc3QYBSABKAgSEwoLY2h1bmtfaW5kZXgYBiABKA0SHwoGa2xpbmVzGAcgAygLMg8ua2xhZ2cudjEuS2xpbmUSDwoHc3ltYm9scxgIIAMoCRITCgtzb3VyY2VfZG9uZRgJIAEoCBITCgtzeW1ib2xfcmVmcxgKIAMoDTJFCg1Xb3JrZXJTZXJ2aWNlEjQKBFB1bGwSFS5rbGFnZy52MS5QdWxsUmVxdWVzdBoTLmtsYWdnLnYxLlB1bGxDaHVuazABYgZwcm90bzM", [file_klagg_v1_kline]);
 
 /**
  * @generated from message klagg.v1.PullRequest
@@ -116,6 +116,19 @@ export type PullChunk = Message<"klagg.v1.PullChunk"> & {
    * @generated from field: bool source_done = 9;
    */
   sourceDone: boolean;
+
+  /**
+   * Optional, one entry per kline of this chunk, in order: the index of the
+   * kline's symbol in `symbols` of this epoch's full answer (a worker's symbol
+   * list is fixed for its epoch). It lets the caller place a kline with one
+   * array read instead of looking its symbol up by name. A caller must still
+   * check that the kline's symbol is the one the index names, and look the
+   * name up when it is not. Empty when the worker sends no refs (older
+   * workers); a non-empty list of another length is a protocol error.
+   *
+   * @generated from field: repeated uint32 symbol_refs = 10;
+   */
+  symbolRefs: number[];
 };
 
 /**
