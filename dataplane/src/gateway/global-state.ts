@@ -226,9 +226,27 @@ export class GlobalState {
     i: number,
     worker: number,
     fullStamp: number,
-    refs: Int32Array = NO_SYMBOL_REFS,
+    refs = NO_SYMBOL_REFS,
   ): ApplyOutcome {
-    const slot = this.slotOfRaw(raw, i, refs);
+    return this.applyRawAt(raw, i, this.slotOfRaw(raw, i, refs), worker, fullStamp);
+  }
+
+  /**
+   * Reads the records of `slots[0, n)` (negative: skipped) so that they are cached when the klines are
+   * applied (a prefetch; see `applyResults`). Returns the words read, xored, for the caller to keep.
+   */
+  touchRecords(slots: Int32Array, n: number): number {
+    const ri = this.recI;
+    let x = 0;
+    for (let i = 0; i < n; i++) {
+      const s = slots[i]!;
+      if (s >= 0) x ^= ri[16 * s]!;
+    }
+    return x;
+  }
+
+  /** `applyRaw` with the kline's slot already found (`slotOfRaw`; -1 / -2 for an unknown symbol / interval). */
+  applyRawAt(raw: RawKlines, i: number, slot: number, worker: number, fullStamp: number): ApplyOutcome {
     if (slot < 0) return slot === -1 ? ApplyOutcome.UnknownSymbol : ApplyOutcome.UnknownInterval;
     const openTime = raw.openTime[i]!;
     const version = raw.version[i]!;
