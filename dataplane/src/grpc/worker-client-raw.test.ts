@@ -49,6 +49,8 @@ test("a raw pull returns the default pull's answer, its kline bytes encoding the
   assert.deepEqual({ ...b, klines: undefined, raw: undefined }, { ...a, klines: undefined, raw: undefined });
   for (let i = 0; i < b.raw.count; i++) {
     assert.deepEqual(new Uint8Array(b.raw.bytes(i)), toBinary(KlineSchema, a.klines[i]!));
+    // Every chunk's klines carry their symbol's index in the list the full answer sent.
+    assert.equal(b.raw.symRef[i], symbols.indexOf(a.klines[i]!.symbol), `symbol ref of kline ${i}`);
   }
   // `klines` still works in raw mode, decoded on demand.
   assert.deepEqual(b.klines, a.klines);
@@ -61,6 +63,7 @@ test("a raw pull of a delta carries only the changed klines", async () => {
   assert.equal(r.raw?.count, 1);
   assert.equal(r.klines[0]!.close, "9.50");
   assert.equal(r.raw.version[0], engine.version);
+  assert.equal(r.raw.symRef[0], 7);
 });
 
 test("undecodable bytes reject a raw pull as PROTOCOL instead of yielding a partial answer", async () => {
