@@ -18,6 +18,7 @@
 import { ByteWriter } from "./byte-writer.js";
 import { writeEnvelopeHeader, writeEnvelopeTrailer } from "./kline-codec.js";
 import { taggedLen, writePadding } from "./snapshot-slots.js";
+import { copyBetween } from "./snapshot-pool.js";
 import { SlotTable, type SlotChanges, type SlotRecords } from "./slot-table.js";
 
 export type { SlotChanges } from "./slot-table.js";
@@ -197,7 +198,7 @@ export class SlotLayout {
 
   /** Copies into `dst` (same layout, one tick behind `src`) the ranges `src`'s tick wrote. */
   catchUp(src: Buffer, dst: Buffer, ranges: ByteRanges): void {
-    for (let i = 0; i < ranges.count; i++) src.copy(dst, ranges.from[i]!, ranges.from[i]!, ranges.to[i]!);
+    copyBetween(src, dst, ranges.from, ranges.to, ranges.count);
   }
 
   /** Copies everything but the header from `src` (same layout) into `dst`. */

@@ -39,7 +39,8 @@ export class SnapshotBuilder {
   /** The newest snapshot and the one before it (the builder holds a lease on both). */
   private prev: PooledSnapshot | undefined;
   private older: PooledSnapshot | undefined;
-  private readonly pool = new BufferPool();
+  /** In pairs: the double buffer's catch-up then copies within one `ArrayBuffer`. */
+  private readonly pool = new BufferPool(4, true);
   private readonly layout: SlotLayout;
   private readonly update: TickUpdateWriter;
   /** The byte ranges the newest snapshot's tick wrote (what `older` lacks). */

@@ -8,13 +8,22 @@
  */
 import type { GatewaySnapshot, SnapshotLease } from "./ports.js";
 
-/** Free snapshot buffers, reused for sizes they can hold. */
+/**
+ * Free snapshot buffers, reused for sizes they can hold. With `pairs`, buffers are allocated two at a time
+ * as the halves of one `ArrayBuffer` (the second one goes to the free list): a snapshot's double buffer is
+ * then such a pair, and copying ranges between the two is a `copyWithin` over their common `ArrayBuffer`
+ * (`copyBetween`), much cheaper per small range than `Buffer.copy`. The second half costs no memory until
+ * it is written (a large allocation's pages are mapped on first touch).
+ */
 export class BufferPool {
   private readonly free: Buffer[] = [];
   /** Buffers allocated (not taken from the pool), for tests and stats. */
   allocated = 0;
 
-  constructor(private readonly maxFree = 4) {}
+  constructor(
+    private readonly maxFree = 4,
+    private readonly pairs = false,
+  ) {}
 
   take(size: number): Buffer {
     for (let i = this.free.length - 1; i >= 0; i--) {
@@ -26,7 +35,11 @@ export class BufferPool {
     }
     this.allocated++;
     // Headroom: the snapshot grows slowly as slots fill and decimals lengthen.
-    return Buffer.allocUnsafeSlow(Math.ceil(size * 1.125) + 4096);
+    const cap = Math.ceil(size * 1.125) + 4096;
+    if (!this.pairs) return Buffer.allocUnsafeSlow(cap);
+    const both = Buffer.allocUnsafeSlow(2 * cap).buffer;
+    this.give(Buffer.from(both, cap, cap));
+    return Buffer.from(both, 0, cap);
   }
 
   give(b: Buffer): void {
@@ -35,6 +48,24 @@ export class BufferPool {
 
   get freeCount(): number {
     return this.free.length;
+  }
+}
+
+/**
+ * Copies `src[from[i], to[i])` to the same offsets of `dst` for each of the `count` ranges: one
+ * `copyWithin` per range when both are views of one `ArrayBuffer` (a pair of `BufferPool`), else `copy`.
+ */
+export function copyBetween(src: Buffer, dst: Buffer, from: Int32Array, to: Int32Array, count: number): void {
+  if (src.buffer !== dst.buffer) {
+    for (let i = 0; i < count; i++) src.copy(dst, from[i]!, from[i]!, to[i]!);
+    return;
+  }
+  const whole = new Uint8Array(src.buffer);
+  const s = src.byteOffset;
+  const d = dst.byteOffset;
+  for (let i = 0; i < count; i++) {
+    const a = from[i]!;
+    whole.copyWithin(d + a, s + a, s + to[i]!);
   }
 }
 
