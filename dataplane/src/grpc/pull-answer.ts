@@ -5,9 +5,11 @@
  * - rows (the real engine): `engine.pullRows` hands every changed kline's
  *   table row to a `KlineRowEncoder`, which writes protobuf bytes straight
  *   from the typed arrays; chunks are slices of those bytes, with each
- *   kline's `symbol_refs` entry;
+ *   kline's `symbol_refs` entry (the engine's symbol index, when the engine's
+ *   symbols are the ones the full answers send);
  * - records (engines offering only `pull`, e.g. the test fake): `KlineRecord`
- *   objects encoded by `encodePullChunk`, without symbol refs.
+ *   objects encoded by `encodePullChunk`, with symbol refs looked up by name
+ *   in the symbols the full answers send.
  * Chunks hold at most `maxCount` klines and (except a single oversize kline)
  * at most `maxBytes` bytes of klines.
  */

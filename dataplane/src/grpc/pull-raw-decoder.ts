@@ -2,9 +2,10 @@
  * Light PullChunk decoder for the gateway's hot path: reads the chunk's
  * answer-level fields, and for every kline only locates it (its body's byte
  * range) and extracts symbol and interval (as byte ranges, no strings), open
- * time, version, closed and its symbol ref (-1 when the chunk has none). The kline bodies stay in the chunk, untouched,
- * for the gateway to copy into its snapshot. Validation matches the full
- * decoder (pull-decoder.ts): truncated or overlong input is a DecodeError.
+ * time, version, closed and its symbol ref (-1 when the chunk has none). The
+ * kline bodies stay in the chunk, untouched, for the gateway to copy into its
+ * snapshot. Validation matches the full decoder (pull-decoder.ts): truncated
+ * or overlong input is a DecodeError.
  */
 import { DecodeError } from "./pull-decoder.js";
 import { PULL_CHUNK_TAGS as T } from "./pull-encoder.js";
