@@ -36,10 +36,14 @@ const PLACEHOLDER: WireKline = {
 
 /** Reused per-tick scratch of `applyResults` (its extras objects are recycled: no allocation per kline). */
 export class ApplyScratch {
-  /** Candidates from object answers (`candidateRaw` undefined) or raw answers (`candidateIdx` into it). */
+  /**
+   * Candidates from object answers (`candidateRaw` undefined) or raw answers (`candidateIdx` into it, and
+   * `candidateSlot` the slot the apply found for it).
+   */
   readonly candidates: WireKline[] = [];
   readonly candidateRaw: (RawKlines | undefined)[] = [];
   readonly candidateIdx: number[] = [];
+  readonly candidateSlot: number[] = [];
   readonly candidateWorker: number[] = [];
   readonly extras: {
     kline: WireKline | undefined;
@@ -88,10 +92,12 @@ export function applyResults(
   const candWorker = scratch.candidateWorker;
   const candRaw = scratch.candidateRaw;
   const candIdx = scratch.candidateIdx;
+  const candSlot = scratch.candidateSlot;
   cands.length = 0;
   candWorker.length = 0;
   candRaw.length = 0;
   candIdx.length = 0;
+  candSlot.length = 0;
   scratch.extraCount = 0;
   for (let w = 0; w < results.length; w++) {
     const r = results[w];
@@ -108,7 +114,7 @@ export function applyResults(
       for (let i = 0; i < raw.count; i++) slots[i] = state.slotOfRaw(raw, i, refs);
       scratch.touched ^= state.touchRecords(slots, raw.count);
       for (let i = 0; i < raw.count; i++) {
-        const outcome = state.applyRawAt(raw, i, slots[i]!, w, stamp);
+        const outcome = state.applyRaw(raw, i, slots[i]!, w, stamp);
         if (
           outcome === ApplyOutcome.Older ||
           ((outcome === ApplyOutcome.Applied || outcome === ApplyOutcome.Stale) && raw.closed[i] === 1)
@@ -116,6 +122,7 @@ export function applyResults(
           cands.push(PLACEHOLDER);
           candRaw.push(raw);
           candIdx.push(i);
+          candSlot.push(slots[i]!);
           candWorker.push(w);
         } else if (outcome === ApplyOutcome.UnknownSymbol || outcome === ApplyOutcome.UnknownInterval) {
           reject(outcome, w, rawString(raw, i, true), rawString(raw, i, false));
@@ -133,12 +140,14 @@ export function applyResults(
           cands.push(k);
           candRaw.push(undefined);
           candIdx.push(0);
+          candSlot.push(0);
           candWorker.push(w);
         }
       } else if (outcome === ApplyOutcome.Older) {
         cands.push(k);
         candRaw.push(undefined);
         candIdx.push(0);
+        candSlot.push(0);
         candWorker.push(w);
       } else {
         reject(outcome, w, k.symbol, k.interval);
@@ -149,7 +158,7 @@ export function applyResults(
     const raw = candRaw[i];
     const idx = candIdx[i]!;
     const k = raw === undefined ? cands[i]! : undefined;
-    const slot = k !== undefined ? state.slotOf(k.symbol, k.interval) : state.slotOfRaw(raw!, idx);
+    const slot = k !== undefined ? state.slotOf(k.symbol, k.interval) : candSlot[i]!;
     // The slot's final value is already published and forwarded as a changed slot.
     if (k !== undefined ? state.holdsKline(slot, k) : state.holdsRaw(slot, raw!, idx)) continue;
     const fwd = forward[candWorker[i]!] === 1;

@@ -220,17 +220,6 @@ export class GlobalState {
     return s;
   }
 
-  /** `apply` for kline `i` of a raw answer (`refs` as for `slotOfRaw`): same rules, no allocation, no decoding. */
-  applyRaw(
-    raw: RawKlines,
-    i: number,
-    worker: number,
-    fullStamp: number,
-    refs = NO_SYMBOL_REFS,
-  ): ApplyOutcome {
-    return this.applyRawAt(raw, i, this.slotOfRaw(raw, i, refs), worker, fullStamp);
-  }
-
   /**
    * Reads the records of `slots[0, n)` (negative: skipped) so that they are cached when the klines are
    * applied (a prefetch; see `applyResults`). Returns the words read, xored, for the caller to keep.
@@ -245,8 +234,11 @@ export class GlobalState {
     return x;
   }
 
-  /** `applyRaw` with the kline's slot already found (`slotOfRaw`; -1 / -2 for an unknown symbol / interval). */
-  applyRawAt(raw: RawKlines, i: number, slot: number, worker: number, fullStamp: number): ApplyOutcome {
+  /**
+   * `apply` for kline `i` of a raw answer, in its slot as `slotOfRaw` found it (-1 / -2: unknown symbol /
+   * interval): same rules, no allocation, no decoding.
+   */
+  applyRaw(raw: RawKlines, i: number, slot: number, worker: number, fullStamp: number): ApplyOutcome {
     if (slot < 0) return slot === -1 ? ApplyOutcome.UnknownSymbol : ApplyOutcome.UnknownInterval;
     const openTime = raw.openTime[i]!;
     const version = raw.version[i]!;

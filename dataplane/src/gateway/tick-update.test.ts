@@ -76,7 +76,7 @@ test("a slot written from a kline object and then from raw bytes in one tick hol
     symbols: [],
     klines: [makeKline("A", "1m", T0, "1.1", 2)],
   }).raw!;
-  st.applyRaw(raw, 0, 1, 0);
+  st.applyRaw(raw, 0, st.slotOfRaw(raw, 0), 1, 0);
   assert.equal(st.changedCount, 1);
   assert.equal(st.holdsKline(0, k), false, "the closed object kline is superseded: an extra to forward");
   assert.equal(st.holdsRaw(0, raw, 0), true);
